@@ -1,0 +1,3 @@
+export * from './common.js';
+export * from './profile.js';
+export * from './site.js';

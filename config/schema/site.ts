@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { duration, identifier, serialLine } from './common.js';
+
+/**
+ * The site file: what is installed at one site. Machine-specific settings (broker URL, data directory,
+ * credentials) are not here but in the settings (see settings.ts), so one site file can be copied between
+ * a spare gateway and the installed one.
+ */
+
+export const priority = z
+  .enum(['critical', 'normal', 'low'])
+  .meta({ description: 'Bus priority of polls: critical (gas probes) before normal before low.' });
+
+export const breaker = z
+  .strictObject({
+    failures: z.number().int().min(1).max(100).default(3).meta({
+      description: 'Consecutive failed polls that open the breaker.',
+    }),
+    minBackoff: duration.default(2000),
+    maxBackoff: duration.default(60_000),
+  })
+  .meta({ description: 'A dead device is retried after a back-off that doubles up to maxBackoff.' });
+
+export const serialBus = z.strictObject({
+  id: identifier,
+  serial: serialLine.extend({
+    path: z.string().min(1).meta({ description: 'Serial device, preferably a /dev/serial/by-id/... path.' }),
+  }),
+  timeoutMs: z.number().int().min(10).max(30_000).default(500),
+  retries: z.number().int().min(0).max(5).default(1).meta({ description: 'Retries of a failed read (never of a write).' }),
+  guardMs: z.number().min(0).max(1000).optional().meta({
+    description: 'Silence after each transaction; default t3.5 of the line (1.75 ms above 19200 baud).',
+  }),
+});
+
+export const tcpBus = z.strictObject({
+  id: identifier,
+  tcp: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+  }),
+  line: serialLine
+    .optional()
+    .meta({ description: 'Line settings on the far side of the serial device server (for timing only).' }),
+  timeoutMs: z.number().int().min(10).max(30_000).default(500),
+  retries: z.number().int().min(0).max(5).default(1),
+  guardMs: z.number().min(0).max(1000).optional(),
+});
+
+export const bus = z
+  .union([serialBus, tcpBus])
+  .meta({ description: 'One physical RS-485 line: a local serial port, or raw RTU frames over TCP to a device server.' });
+
+export const channel = z.strictObject({
+  id: identifier.meta({ description: 'Unique in the site; appears in topics and on the platform.' }),
+  register: z.string().min(1).meta({ description: "Name of the register in the device's profile." }),
+  name: z.string().optional(),
+  indicator: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "The platform's indicator code for this channel (unified indicator system)." }),
+  interval: duration.optional().meta({ description: 'Poll interval; defaults to the device interval.' }),
+  fastInterval: duration.optional().meta({ description: 'Accelerated poll interval used while a warning is active.' }),
+  unit: z.string().min(1).optional().meta({ description: 'Unit, where the profile does not know it.' }),
+  range: z
+    .strictObject({ min: z.number(), max: z.number() })
+    .optional()
+    .meta({ description: "Physical range; overrides the profile's." }),
+  params: z
+    .record(z.string(), z.number())
+    .optional()
+    .meta({ description: 'Values for the params of a computed register (e.g. gauge factors G, K, R0, T0).' }),
+});
+
+export const device = z.strictObject({
+  id: identifier,
+  name: z.string().optional(),
+  bus: identifier.meta({ description: 'The id of the bus it is wired to.' }),
+  unit: z.number().int().min(1).max(247).meta({ description: 'Modbus unit id (slave address).' }),
+  profile: z.string().min(1).meta({ description: 'Driver profile id (a file in drivers/profiles or profileDirs).' }),
+  interval: duration.default(5000).meta({ description: 'Default poll interval of its channels.' }),
+  fastInterval: duration.optional(),
+  priority: priority.default('normal'),
+  timeoutMs: z.number().int().min(10).max(30_000).optional().meta({ description: "Overrides the bus's timeout." }),
+  retries: z.number().int().min(0).max(5).optional(),
+  mergeReads: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'Merge near-contiguous registers into one request; off for devices that reject large reads.' }),
+  maxGap: z.number().int().min(0).max(124).optional(),
+  maxRegistersPerRead: z.number().int().min(1).max(125).optional(),
+  breaker: breaker.default({ failures: 3, minBackoff: 2000, maxBackoff: 60_000 }),
+  channels: z.array(channel).min(1),
+});
+
+export const site = z
+  .strictObject({
+    $schema: z.string().optional(),
+    site: z.strictObject({
+      id: identifier,
+      name: z.string().min(1),
+      kind: z.enum(['septic-tank', 'dangerous-rock', 'other']).default('other'),
+      location: z.string().optional(),
+    }),
+    profileDirs: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'Extra folders of driver profiles, relative to the site file; searched before the shipped ones.' }),
+    buses: z.array(bus).min(1),
+    devices: z.array(device).min(1),
+  })
+  .meta({ title: 'Vigil site', description: 'What is installed at one site: buses, devices and their channels.' });
+
+export type SiteInput = z.input<typeof site>;
+export type Site = z.output<typeof site>;
+export type Bus = z.output<typeof bus>;
+export type SerialBus = z.output<typeof serialBus>;
+export type TcpBus = z.output<typeof tcpBus>;
+export type Device = z.output<typeof device>;
+export type Channel = z.output<typeof channel>;
+export type Priority = z.output<typeof priority>;
+
+export function isSerialBus(b: Bus): b is SerialBus {
+  return 'serial' in b;
+}
