@@ -1,0 +1,4 @@
+/** The front of the Modbus driver: framing, transaction outcomes, decoding, read planning and profile devices. */
+export * from './rtu.js';
+export * from './outcome.js';
+export * from './expression.js';
