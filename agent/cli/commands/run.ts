@@ -1,0 +1,56 @@
+import { loadSettings, loadSite, formatErrors, SettingsError } from '../../../config/index.js';
+import { startAgent } from '../../main/index.js';
+import { createLogger } from '../../log/index.js';
+import type { Command } from '../command.js';
+import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE } from '../exit-codes.js';
+import { startLiveView } from '../live-view.js';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run the agent on a site file until stopped (SIGINT/SIGTERM).',
+  usage: 'vigil run [--config FILE] [--settings FILE] [--watch]',
+  details:
+    'The site file comes from --config, else the VIGIL_SITE setting (default /etc/vigil/site.yaml).\n' +
+    'An invalid site file is refused before anything starts (exit 2). Logs are JSON on stdout for journald,\n' +
+    'readable when stdout is a terminal.',
+  options: {
+    config: { type: 'string', short: 'c', valueName: 'FILE', description: 'The site file.' },
+    settings: { type: 'string', valueName: 'FILE', description: 'A settings file (JSON) with machine overrides.' },
+    watch: { type: 'boolean', description: 'Show a live table of readings (on a terminal).' },
+  },
+  async run(args, { stdout, stderr, env, stopRequested }) {
+    let settings;
+    try {
+      const file = args.values.settings;
+      settings = loadSettings({ env, ...(typeof file === 'string' ? { file } : {}) });
+    } catch (error) {
+      if (error instanceof SettingsError) {
+        stderr.write(`${error.message}\n`);
+        return EXIT_INVALID_INPUT;
+      }
+      throw error;
+    }
+    const siteFile = typeof args.values.config === 'string' ? args.values.config : settings.siteFile;
+    const loaded = loadSite(siteFile);
+    if (!loaded.ok) {
+      stderr.write(`vigil: refusing to start: ${siteFile} is invalid\n`);
+      stderr.write(formatErrors(loaded.errors, { color: false }) + '\n');
+      return EXIT_INVALID_INPUT;
+    }
+    const logger = createLogger({ level: settings.logLevel, pretty: Boolean(stdout.isTTY) && !args.values.watch });
+    const profiles = new Map([...loaded.profiles].map(([id, entry]) => [id, entry.profile]));
+    let agent;
+    try {
+      agent = startAgent({ site: loaded.site, profiles, logger });
+    } catch (error) {
+      logger.fatal({ err: error }, 'agent failed to start');
+      return EXIT_RUNTIME_FAILURE;
+    }
+    const stopView = args.values.watch ? startLiveView(agent, { out: stdout }) : () => {};
+    const signal = await stopRequested;
+    logger.info({ signal }, 'stopping');
+    stopView();
+    await agent.stop();
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,50 @@
+import { access } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { ClockStamp } from '../../drivers/reading.js';
+
+/**
+ * Wall time, monotonic time and whether the wall clock can be trusted. A Raspberry Pi has no RTC: until
+ * NTP has set the clock, wall time may be years off, so every stamp says whether it was synchronised.
+ */
+export interface Clock {
+  stamp(): ClockStamp;
+  /** Monotonic milliseconds; never jumps, only for intervals and ordering inside this process. */
+  now(): number;
+  readonly synced: boolean;
+  close(): void;
+}
+
+/** systemd-timesyncd creates this file once it has synchronised the clock. */
+export const TIMESYNC_FLAG_FILE = '/run/systemd/timesync/synchronized';
+
+export interface SystemClockOptions {
+  /** Where the synchronisation flag is read from; 'assume-synced' for hosts without timesyncd (CI, laptops). */
+  syncSource?: { flagFile: string } | 'assume-synced';
+  /** How often the flag is re-checked. The check runs off the hot path; stamps read a cached boolean. */
+  recheckMs?: number;
+}
+
+export function createSystemClock(options: SystemClockOptions = {}): Clock {
+  const source = options.syncSource ?? { flagFile: TIMESYNC_FLAG_FILE };
+  let synced = source === 'assume-synced';
+  let timer: NodeJS.Timeout | undefined;
+  if (source !== 'assume-synced') {
+    const check = (): void => {
+      access(source.flagFile).then(
+        () => (synced = true),
+        () => (synced = false),
+      );
+    };
+    check();
+    timer = setInterval(check, options.recheckMs ?? 10_000);
+    timer.unref();
+  }
+  return {
+    stamp: () => ({ wallTs: Date.now(), monoTs: performance.now(), clockSynced: synced }),
+    now: () => performance.now(),
+    get synced() {
+      return synced;
+    },
+    close: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,2 @@
+export { ReadingStream, type ReadingListener } from './stream.js';
+export { LatestReadings } from './latest.js';
