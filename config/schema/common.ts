@@ -6,7 +6,8 @@ export const identifier = z
   .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'an id of letters, digits, "_", "." or "-", starting with a letter (max 64)');
 
 const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+/** Exported so error reporting can recognise a duration field and suggest a unit. */
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 /** Parses "500ms", "2s", "5m", "1h", "7d" into milliseconds; undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
@@ -32,7 +33,7 @@ export const byteOrder = z
 
 export const serialLine = z.strictObject({
   baud: z.number().int().positive().default(9600).meta({ description: 'Bits per second.' }),
-  dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
-  parity: z.enum(['none', 'even', 'odd']).default('none'),
-  stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  dataBits: z.literal([7, 8]).default(8).meta({ description: 'Data bits per character.' }),
+  parity: z.enum(['none', 'even', 'odd']).default('none').meta({ description: 'Parity bit.' }),
+  stopBits: z.literal([1, 2]).default(1).meta({ description: 'Stop bits per character.' }),
 });

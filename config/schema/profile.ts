@@ -67,7 +67,7 @@ const fromRegister = z.strictObject({
 export const decimalsFrom = fromRegister
   .extend({
     map: z
-      .record(z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/), z.number().int().min(0).max(6))
+      .record(z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/, 'a register value, decimal or 0x hex'), z.number().int().min(0).max(6))
       .optional()
       .meta({ description: 'Field value → number of decimals; without a map the field is the decimal count.' }),
   })
@@ -75,7 +75,9 @@ export const decimalsFrom = fromRegister
 
 export const unitFrom = fromRegister
   .extend({
-    map: z.record(z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/), z.string().min(1)),
+    map: z
+      .record(z.string().regex(/^(0x[0-9a-fA-F]+|\d+)$/, 'a register value, decimal or 0x hex'), z.string().min(1))
+      .meta({ description: 'Field value → unit text.' }),
   })
   .meta({ description: 'The unit read from another register: field value → unit text.' });
 
@@ -85,8 +87,8 @@ export const physicalRange = z
   .meta({ description: 'What the sensor can physically report; a value outside it is a fault (out-of-range).' });
 
 const registerCommon = {
-  name: registerName,
-  description: z.string().optional(),
+  name: registerName.meta({ description: 'The register name channels map to; lower_snake_case, unique in the profile.' }),
+  description: z.string().optional().meta({ description: 'What the value is, for people.' }),
   unit: z.string().min(1).optional().meta({ description: 'Engineering unit, e.g. "ppm", "%LEL", "mm".' }),
   unitFrom: unitFrom.optional(),
   range: physicalRange.optional(),
@@ -96,7 +98,7 @@ const registerCommon = {
 export const readRegister = z
   .strictObject({
     ...registerCommon,
-    fn: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).meta({
+    fn: z.literal([1, 2, 3, 4]).meta({
       description: 'Modbus read function: 1 coils, 2 discrete inputs, 3 holding registers, 4 input registers.',
     }),
     address: z.number().int().min(0).max(65536).meta({
@@ -107,7 +109,7 @@ export const readRegister = z
     bit: z.number().int().min(0).max(15).optional().meta({ description: 'For type bit on a register (FC3/FC4).' }),
     bits: bitRange.optional().meta({ description: 'For type bitfield.' }),
     scale: z.number().default(1).meta({ description: 'value = raw × scale + offset.' }),
-    offset: z.number().default(0),
+    offset: z.number().default(0).meta({ description: 'Added after scaling.' }),
     decimalsFrom: decimalsFrom.optional(),
     sentinels: z
       .array(z.number().int().min(0).max(0xffffffff))
@@ -128,8 +130,11 @@ export const computedRegister = z
     }),
     params: z
       .record(
-        z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
-        z.strictObject({ description: z.string().optional(), default: z.number().optional() }),
+        z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a param name of letters, digits and "_", starting with a letter'),
+        z.strictObject({
+          description: z.string().optional().meta({ description: 'What the param is, e.g. "gauge factor (mm/digit)".' }),
+          default: z.number().optional().meta({ description: 'Used when a channel does not give the param.' }),
+        }),
       )
       .default({})
       .meta({ description: 'Per-device constants the expression uses; each channel supplies them (or the default).' }),
@@ -140,19 +145,34 @@ export const profileRegister = z.union([readRegister, computedRegister]);
 
 export const profile = z
   .strictObject({
-    $schema: z.string().optional(),
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a profile id in lower-kebab-case'),
-    name: z.string().min(1),
+    $schema: z.string().optional().meta({ description: 'Path or URL of the JSON Schema, for editors.' }),
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a profile id in lower-kebab-case')
+      .meta({ description: 'What a device\'s "profile" refers to; unique across all profile folders searched.' }),
+    name: z.string().min(1).meta({ description: 'Maker and model, for people.' }),
     description: z.string().optional(),
-    addressBase: z.union([z.literal(0), z.literal(1)]).meta({
+    addressBase: z.literal([0, 1]).meta({
       description:
         'Whether the addresses below count from 0 (the PDU address, as most Chinese manuals print in hex) or ' +
         'from 1 (as "register 1" / 40001-style manuals do). Required: never guessed.',
     }),
     byteOrder: byteOrder.default('ABCD'),
     serial: serialLine.optional().meta({ description: 'Factory line settings; used by scan and as a hint.' }),
-    defaultUnitId: z.number().int().min(1).max(247).optional(),
-    timeoutMs: z.number().int().min(10).max(30_000).optional(),
+    defaultUnitId: z
+      .number()
+      .int()
+      .min(1)
+      .max(247)
+      .optional()
+      .meta({ description: 'Factory Modbus unit id; used by scan and as a hint.' }),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(30_000)
+      .optional()
+      .meta({ description: 'Response timeout this model needs (e.g. readers that excite a vibrating wire).' }),
     requestGapMs: z
       .number()
       .int()
@@ -160,7 +180,13 @@ export const profile = z
       .max(10_000)
       .optional()
       .meta({ description: 'Extra silence this device needs before each request to it.' }),
-    maxRegistersPerRead: z.number().int().min(1).max(125).default(125),
+    maxRegistersPerRead: z
+      .number()
+      .int()
+      .min(1)
+      .max(125)
+      .default(125)
+      .meta({ description: 'Largest read this model accepts, in registers.' }),
     maxGap: z
       .number()
       .int()
@@ -168,7 +194,7 @@ export const profile = z
       .max(124)
       .default(8)
       .meta({ description: 'Unused registers a merged read may span between two wanted ones.' }),
-    registers: z.array(profileRegister).min(1),
+    registers: z.array(profileRegister).min(1).meta({ description: 'Everything the device offers, read or computed.' }),
   })
   .meta({ title: 'Vigil driver profile', description: 'The register map of one device model.' });
 

@@ -13,39 +13,59 @@ export const priority = z
 
 export const breaker = z
   .strictObject({
-    failures: z.number().int().min(1).max(100).default(3).meta({
-      description: 'Consecutive failed polls that open the breaker.',
-    }),
-    minBackoff: duration.default(2000),
-    maxBackoff: duration.default(60_000),
+      failures: z.number().int().min(1).max(100).default(3).meta({
+        description: 'Consecutive failed polls that open the breaker.',
+      }),
+      minBackoff: duration.prefault('2s').meta({ description: 'First wait before retrying a dead device.' }),
+      maxBackoff: duration.prefault('1m').meta({ description: 'Longest wait between retries of a dead device.' }),
   })
   .meta({ description: 'A dead device is retried after a back-off that doubles up to maxBackoff.' });
 
-export const serialBus = z.strictObject({
-  id: identifier,
-  serial: serialLine.extend({
-    path: z.string().min(1).meta({ description: 'Serial device, preferably a /dev/serial/by-id/... path.' }),
-  }),
-  timeoutMs: z.number().int().min(10).max(30_000).default(500),
-  retries: z.number().int().min(0).max(5).default(1).meta({ description: 'Retries of a failed read (never of a write).' }),
-  guardMs: z.number().min(0).max(1000).optional().meta({
-    description: 'Silence after each transaction; default t3.5 of the line (1.75 ms above 19200 baud).',
-  }),
-});
+export const serialBus = z
+  .strictObject({
+    id: identifier.meta({ description: 'Unique in the site; devices name it in "bus".' }),
+    serial: serialLine
+      .extend({
+        path: z.string().min(1).meta({ description: 'Serial device, preferably a /dev/serial/by-id/... path.' }),
+      })
+      .meta({ description: 'The local serial port and its line settings.' }),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(30_000)
+      .default(500)
+      .meta({ description: 'How long to wait for a response, in milliseconds.' }),
+    retries: z.number().int().min(0).max(5).default(1).meta({ description: 'Retries of a failed read (never of a write).' }),
+    guardMs: z.number().min(0).max(1000).optional().meta({
+      description: 'Silence after each transaction; default t3.5 of the line (1.75 ms above 19200 baud).',
+    }),
+  })
+  .meta({ description: 'A local serial port (USB RS-485 adapter or UART).' });
 
-export const tcpBus = z.strictObject({
-  id: identifier,
-  tcp: z.strictObject({
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-  }),
-  line: serialLine
-    .optional()
-    .meta({ description: 'Line settings on the far side of the serial device server (for timing only).' }),
-  timeoutMs: z.number().int().min(10).max(30_000).default(500),
-  retries: z.number().int().min(0).max(5).default(1),
-  guardMs: z.number().min(0).max(1000).optional(),
-});
+export const tcpBus = z
+  .strictObject({
+    id: identifier.meta({ description: 'Unique in the site; devices name it in "bus".' }),
+    tcp: z
+      .strictObject({
+        host: z.string().min(1).meta({ description: 'Host name or IP address of the serial device server.' }),
+        port: z.number().int().min(1).max(65535).meta({ description: 'Its TCP port for raw RTU frames.' }),
+      })
+      .meta({ description: 'A serial device server that passes raw RTU frames over TCP.' }),
+    line: serialLine
+      .optional()
+      .meta({ description: 'Line settings on the far side of the serial device server (for timing only).' }),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(30_000)
+      .default(500)
+      .meta({ description: 'How long to wait for a response, in milliseconds.' }),
+    retries: z.number().int().min(0).max(5).default(1).meta({ description: 'Retries of a failed read (never of a write).' }),
+    guardMs: z.number().min(0).max(1000).optional().meta({ description: 'Silence after each transaction, in milliseconds.' }),
+  })
+  .meta({ description: 'A serial device server reached over TCP.' });
 
 export const bus = z
   .union([serialBus, tcpBus])
@@ -54,7 +74,7 @@ export const bus = z
 export const channel = z.strictObject({
   id: identifier.meta({ description: 'Unique in the site; appears in topics and on the platform.' }),
   register: z.string().min(1).meta({ description: "Name of the register in the device's profile." }),
-  name: z.string().optional(),
+  name: z.string().optional().meta({ description: 'What it measures, for people (e.g. "CH4 in tank 1").' }),
   indicator: z
     .string()
     .min(1)
@@ -65,6 +85,7 @@ export const channel = z.strictObject({
   unit: z.string().min(1).optional().meta({ description: 'Unit, where the profile does not know it.' }),
   range: z
     .strictObject({ min: z.number(), max: z.number() })
+    .refine((r) => r.min < r.max, { message: 'min must be below max' })
     .optional()
     .meta({ description: "Physical range; overrides the profile's." }),
   params: z
@@ -74,41 +95,54 @@ export const channel = z.strictObject({
 });
 
 export const device = z.strictObject({
-  id: identifier,
-  name: z.string().optional(),
+  id: identifier.meta({ description: 'Unique in the site.' }),
+  name: z.string().optional().meta({ description: 'Where it is and what it is, for people.' }),
   bus: identifier.meta({ description: 'The id of the bus it is wired to.' }),
   unit: z.number().int().min(1).max(247).meta({ description: 'Modbus unit id (slave address).' }),
   profile: z.string().min(1).meta({ description: 'Driver profile id (a file in drivers/profiles or profileDirs).' }),
-  interval: duration.default(5000).meta({ description: 'Default poll interval of its channels.' }),
-  fastInterval: duration.optional(),
+  interval: duration.prefault('5s').meta({ description: 'Default poll interval of its channels.' }),
+  fastInterval: duration
+    .optional()
+    .meta({ description: 'Default accelerated poll interval of its channels, used while a warning is active.' }),
   priority: priority.default('normal'),
   timeoutMs: z.number().int().min(10).max(30_000).optional().meta({ description: "Overrides the bus's timeout." }),
-  retries: z.number().int().min(0).max(5).optional(),
+  retries: z.number().int().min(0).max(5).optional().meta({ description: "Overrides the bus's retries." }),
   mergeReads: z
     .boolean()
     .default(true)
     .meta({ description: 'Merge near-contiguous registers into one request; off for devices that reject large reads.' }),
-  maxGap: z.number().int().min(0).max(124).optional(),
-  maxRegistersPerRead: z.number().int().min(1).max(125).optional(),
-  breaker: breaker.default({ failures: 3, minBackoff: 2000, maxBackoff: 60_000 }),
-  channels: z.array(channel).min(1),
+  maxGap: z.number().int().min(0).max(124).optional().meta({ description: "Overrides the profile's maxGap." }),
+  maxRegistersPerRead: z
+    .number()
+    .int()
+    .min(1)
+    .max(125)
+    .optional()
+    .meta({ description: "Overrides the profile's maxRegistersPerRead." }),
+  breaker: breaker.prefault({}),
+  channels: z.array(channel).min(1).meta({ description: 'The registers of this device that the site uses.' }),
 });
 
 export const site = z
   .strictObject({
-    $schema: z.string().optional(),
-    site: z.strictObject({
-      id: identifier,
-      name: z.string().min(1),
-      kind: z.enum(['septic-tank', 'dangerous-rock', 'other']).default('other'),
-      location: z.string().optional(),
-    }),
+    $schema: z.string().optional().meta({ description: 'Path or URL of the JSON Schema, for editors.' }),
+    site: z
+      .strictObject({
+        id: identifier.meta({ description: 'The site id; the gateway id is derived from it unless set.' }),
+        name: z.string().min(1).meta({ description: 'Name for people.' }),
+        kind: z
+          .enum(['septic-tank', 'dangerous-rock', 'other'])
+          .default('other')
+          .meta({ description: 'What is monitored here.' }),
+        location: z.string().optional().meta({ description: 'Address or coordinates, for people.' }),
+      })
+      .meta({ description: 'Which site this is.' }),
     profileDirs: z
       .array(z.string().min(1))
       .default([])
       .meta({ description: 'Extra folders of driver profiles, relative to the site file; searched before the shipped ones.' }),
-    buses: z.array(bus).min(1),
-    devices: z.array(device).min(1),
+    buses: z.array(bus).min(1).meta({ description: 'The RS-485 lines of this gateway.' }),
+    devices: z.array(device).min(1).meta({ description: 'The Modbus devices on those lines.' }),
   })
   .meta({ title: 'Vigil site', description: 'What is installed at one site: buses, devices and their channels.' });
 
