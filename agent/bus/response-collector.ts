@@ -79,12 +79,15 @@ export class ResponseCollector {
       : { ok: false, failure: 'framing', detail: `no valid frame in ${this.length} bytes received (noise)` };
   }
 
-  /** The verdict when the time is up with no valid frame. */
+  /**
+   * The verdict when the time is up with no valid frame: a timeout if nothing came or what came may be the head
+   * of our answer; crc or framing if what came can no longer be read as our answer.
+   */
   timeoutOutcome(timeoutMs: number): TransactionOutcome {
     if (this.crcSeen) return this.quietOutcome();
     const limit = `${Math.round(timeoutMs)} ms`;
     if (this.length === 0) return { ok: false, failure: 'timeout', detail: `no answer within ${limit}` };
-    if (this.length >= this.expectedLength) return this.quietOutcome();
+    if (this.length >= this.expectedLength || !this.couldHoldAnswerStart()) return this.quietOutcome();
     return {
       ok: false,
       failure: 'timeout',
@@ -99,6 +102,19 @@ export class ResponseCollector {
     this.dropped = 0;
     this.request = null;
     return noise;
+  }
+
+  /** Whether some received byte could be the start of our answer (our unit, then our function or its exception). */
+  private couldHoldAnswerStart(): boolean {
+    const request = this.request;
+    if (!request) return false;
+    for (let i = 0; i < this.length; i++) {
+      if (this.buffer[i] !== request.unit) continue;
+      if (i + 1 === this.length) return true;
+      const fn = this.buffer[i + 1]!;
+      if (fn === request.fn || fn === (request.fn | 0x80)) return true;
+    }
+    return false;
   }
 
   private append(chunk: Buffer): void {

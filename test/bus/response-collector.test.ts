@@ -90,3 +90,11 @@ describe('ResponseCollector', () => {
     expect(collector.begin(read, 9)).toBe(3);
   });
 });
+
+describe('ResponseCollector at the deadline', () => {
+  it('calls bytes that cannot start our answer noise (framing), not a partial answer', () => {
+    const collector = collectorFor(read);
+    collector.push(Buffer.from([0x11, 0x22, 0x07, 0x10, 0x33]));
+    expect(collector.timeoutOutcome(200)).toMatchObject({ ok: false, failure: 'framing', detail: expect.stringContaining('5 bytes') });
+  });
+});
