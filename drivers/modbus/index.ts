@@ -2,3 +2,6 @@
 export * from './rtu.js';
 export * from './outcome.js';
 export * from './expression.js';
+export * from './decode.js';
+export * from './plan.js';
+export * from './profile-device.js';
