@@ -19,7 +19,7 @@ class DeviceImage {
 
   apply(writes: readonly EncodedWrite[]): void {
     for (const write of writes) {
-      if (write.fn === 1 || write.fn === 2) {
+      if ('bits' in write) {
         write.bits.forEach((bit, i) => this.bits.set(`${write.fn}:${write.pduAddress + i}`, bit));
       } else {
         write.words.forEach((word, i) => {
