@@ -39,7 +39,7 @@ const scriptObject = z
   });
 
 /** A value script; a bare number is a constant. Durations may be written with their unit. */
-export const valueScript = z.union([z.number().transform((constant): ValueScript => ({ constant })), scriptObject]);
+export const valueScript = z.preprocess((input) => (typeof input === 'number' ? { constant: input } : input), scriptObject);
 
 /** Throws a readable error when a script given through the API is malformed. */
 export function checkValueScript(script: ValueScript, where: string): ValueScript {

@@ -37,6 +37,11 @@ export class RtuMaster {
   async exchange(bytes: Buffer, req: ModbusRequest, timeoutMs = 1000): Promise<MasterResult> {
     this.received = Buffer.alloc(0);
     this.link.write(bytes);
+    return this.waitFor(req, timeoutMs);
+  }
+
+  /** Waits for an answer to `req` among the bytes received since the last request (a late answer). */
+  async waitFor(req: ModbusRequest, timeoutMs: number): Promise<MasterResult> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = extractResponse(req, this.received);
@@ -53,6 +58,11 @@ export class RtuMaster {
       });
       this.wake = null;
     }
+  }
+
+  /** Sends bytes without waiting (e.g. the rest of a frame split on purpose). */
+  write(bytes: Buffer): void {
+    this.link.write(bytes);
   }
 
   /** Sends bytes and collects whatever comes back within `waitMs`. */
