@@ -115,12 +115,15 @@ function decimalPlaces(x: number): number {
 
 /** Extra decimals kept beyond what scale and decimals imply, so an odd scale (1/3) is not truncated hard. */
 const EXTRA_DECIMALS = 3;
+/** For floats and computed values: plenty for any sensor, few enough to drop binary noise (0.1 + 0.2). */
+const SIGNIFICANT_DIGITS = 12;
+/** The most decimal places a decimals register may announce (as the profile schema allows). */
+const MAX_DECIMALS = 6;
 
 function roundToDecimals(x: number, decimals: number): number {
   return Number(x.toFixed(Math.min(decimals, 15)));
 }
 
-/** Enough significant digits for any sensor, few enough to drop binary noise (0.1 + 0.2). */
 function roundSignificant(x: number, digits: number): number {
   return Number(x.toPrecision(digits));
 }
@@ -136,12 +139,12 @@ interface CodeField {
 interface CompiledRead {
   kind: 'read';
   source: ReadRegister;
+  unit: UnitField | undefined;
   /** The register's own byte order, else the profile's. */
   byteOrder: ByteOrder;
   sentinels: ReadonlySet<number>;
   states: CompiledStates | undefined;
   decimals: (CodeField & { map: ReadonlyMap<number, number> | undefined }) | undefined;
-  unit: (CodeField & { map: ReadonlyMap<number, string> }) | undefined;
   /** Decimal places implied by scale and offset (integer types). */
   impliedDecimals: number;
 }
@@ -149,14 +152,22 @@ interface CompiledRead {
 interface CompiledComputed {
   kind: 'computed';
   source: ComputedRegister;
+  unit: UnitField | undefined;
   inputs: string[];
   evaluate(vars: Record<string, number>): number;
 }
 
 type CompiledRegister = CompiledRead | CompiledComputed;
 
+type UnitField = CodeField & { map: ReadonlyMap<number, string> };
+
 function codeField(from: { register: string; bits?: string | undefined }): CodeField {
   return { register: from.register, range: from.bits === undefined ? undefined : parseBitRange(from.bits) };
+}
+
+function unitField(register: ProfileRegister): UnitField | undefined {
+  const from = register.unitFrom;
+  return from && { ...codeField(from), map: new Map(Object.entries(from.map).map(([code, unit]) => [parseCode(code), unit])) };
 }
 
 function compileRegister(register: ProfileRegister, profile: Profile, registers: RegisterLookup): CompiledRegister {
@@ -168,12 +179,12 @@ function compileRegister(register: ProfileRegister, profile: Profile, registers:
     return {
       kind: 'computed',
       source: register,
+      unit: unitField(register),
       inputs: parsed.identifiers.filter((name) => registers.has(name)),
       evaluate: parsed.evaluate,
     };
   }
   const decimalsFrom = register.decimalsFrom;
-  const unitFrom = register.unitFrom;
   return {
     kind: 'read',
     source: register,
@@ -184,10 +195,7 @@ function compileRegister(register: ProfileRegister, profile: Profile, registers:
       ...codeField(decimalsFrom),
       map: decimalsFrom.map && new Map(Object.entries(decimalsFrom.map).map(([code, d]) => [parseCode(code), d])),
     },
-    unit: unitFrom && {
-      ...codeField(unitFrom),
-      map: new Map(Object.entries(unitFrom.map).map(([code, unit]) => [parseCode(code), unit])),
-    },
+    unit: unitField(register),
     impliedDecimals: decimalPlaces(register.scale) + decimalPlaces(register.offset),
   };
 }
@@ -231,6 +239,14 @@ function bad(reason: QualityReason, detail: string, unit = ''): Interpreted {
 
 /** Why a number cannot be vouched for, beyond what the device's status says. */
 type Problem = { reason: 'sentinel' | 'data-error' | 'out-of-range'; detail: string };
+
+/** A number taken from the answers or computed, before range and state are applied. */
+interface Measured {
+  value: number;
+  problem: Problem | undefined;
+  /** The most severe uncertainty (warm-up, over-range) among a computed value's inputs. */
+  inputState?: { state: DeviceState; detail: string } | undefined;
+}
 
 class PollDecoder {
   private readonly raw = new Map<string, RawResult>();
@@ -305,73 +321,33 @@ class PollDecoder {
     const register = this.compiled.get(name)!;
     const staticUnit = register.source.unit ?? channel?.unit ?? '';
 
-    const status = this.statusOf(register);
-    if (!('state' in status)) return { ...status, unit: staticUnit };
-    if (qualityOfState(status.state) === 'bad') return bad(status.state as QualityReason, status.detail, staticUnit);
-    let state = status.state;
-    let stateDetail = status.detail;
-
-    let value: number;
-    let unit = staticUnit;
-    let problem: Problem | undefined;
+    // The register's own answer first: when it is missing, that is the reason, whatever else failed.
     if (register.kind === 'read') {
       const raw = this.rawOf(name);
       if (!raw.ok) return bad(raw.reason, raw.detail, staticUnit);
-      let decimals = 0;
-      if (register.decimals) {
-        const code = this.codeOf(register.decimals);
-        if (!('code' in code)) return { ...code, unit: staticUnit };
-        const mapped = register.decimals.map ? register.decimals.map.get(code.code) : code.code;
-        if (mapped === undefined || mapped > 6) {
-          return bad('data-error', `unknown decimals code ${code.code} in register "${register.decimals.register}"`, staticUnit);
-        }
-        decimals = mapped;
-      }
-      if (register.unit) {
-        const code = this.codeOf(register.unit);
-        if (!('code' in code)) return { ...code, unit: staticUnit };
-        const mapped = register.unit.map.get(code.code);
-        if (mapped === undefined) {
-          return bad('data-error', `unknown unit code ${code.code} in register "${register.unit.register}"`);
-        }
-        unit = mapped;
-      }
-      const source = register.source;
-      let decoded = raw.decoded.value;
-      if (source.type === 'f32') decoded = Number.isFinite(decoded) ? roundSignificant(decoded, 7) : decoded;
-      value = (decoded * source.scale + source.offset) / 10 ** decimals;
-      value =
-        source.type === 'f32'
-          ? roundSignificant(value, 12)
-          : roundToDecimals(value, register.impliedDecimals + decimals + EXTRA_DECIMALS);
-      if (register.sentinels.has(raw.decoded.raw)) {
-        problem = { reason: 'sentinel', detail: `raw value 0x${raw.decoded.raw.toString(16).toUpperCase()} means no data` };
-      }
-    } else {
-      const vars: Record<string, number> = { ...params.get(name) };
-      for (const input of register.inputs) {
-        const reading = this.interpret(input, params);
-        if (reading.quality === 'bad' || reading.value === null) {
-          return {
-            value: null,
-            unit: staticUnit,
-            quality: reading.quality,
-            ...(reading.reason === undefined ? {} : { reason: reading.reason }),
-            detail: `input "${input}": ${reading.detail ?? 'no value'}`,
-          };
-        }
-        if (reading.quality === 'uncertain' && reading.reason !== undefined) {
-          const inputState = reading.reason as DeviceState;
-          if (STATE_SEVERITY[inputState] > STATE_SEVERITY[state]) {
-            state = inputState;
-            stateDetail = `input "${input}": ${reading.detail ?? reading.reason}`;
-          }
-        }
-        vars[input] = reading.value;
-      }
-      value = roundSignificant(register.evaluate(vars), 12);
     }
 
+    const status = this.statusOf(register);
+    if (!('state' in status)) return { ...status, unit: staticUnit };
+    if (qualityOfState(status.state) === 'bad') return bad(status.state as QualityReason, status.detail, staticUnit);
+
+    let unit = staticUnit;
+    if (register.unit) {
+      const code = this.codeOf(register.unit);
+      if (!('code' in code)) return { ...code, unit: staticUnit };
+      const mapped = register.unit.map.get(code.code);
+      if (mapped === undefined) return bad('data-error', `unknown unit code ${code.code} in register "${register.unit.register}"`);
+      unit = mapped;
+    }
+
+    const measured = register.kind === 'read' ? this.scaledValue(register) : this.computedValue(register, params);
+    if ('quality' in measured) return { ...measured, unit };
+    let { state, detail: stateDetail } = status;
+    if (measured.inputState && STATE_SEVERITY[measured.inputState.state] > STATE_SEVERITY[state]) {
+      ({ state, detail: stateDetail } = measured.inputState);
+    }
+    const value = measured.value;
+    let problem = measured.problem;
     if (!problem && !Number.isFinite(value)) problem = { reason: 'data-error', detail: `value is ${value}` };
     const range = channel?.range ?? register.source.range;
     if (!problem && range && (value < range.min || value > range.max)) {
@@ -382,25 +358,72 @@ class PollDecoder {
     if (state === 'over-range') {
       // Over-range is the highest gas alarm: the number is kept even beyond the physical range.
       const keep = !problem || problem.reason === 'out-of-range';
-      return {
-        value: keep ? value : null,
-        unit,
-        quality: 'uncertain',
-        reason: 'over-range',
-        detail: keep ? stateDetail : `${stateDetail}; ${problem!.detail}`,
-      };
+      const detail = keep ? stateDetail : `${stateDetail}; ${problem!.detail}`;
+      return { value: keep ? value : null, unit, quality: 'uncertain', reason: 'over-range', detail };
     }
     if (state === 'warm-up') {
-      return {
-        value: problem ? null : value,
-        unit,
-        quality: 'uncertain',
-        reason: 'warm-up',
-        detail: problem ? `${stateDetail}; ${problem.detail}` : stateDetail,
-      };
+      // Warm-up is reported as such (it suppresses alarms); a number the device cannot vouch for is withheld.
+      const detail = problem ? `${stateDetail}; ${problem.detail}` : stateDetail;
+      return { value: problem ? null : value, unit, quality: 'uncertain', reason: 'warm-up', detail };
     }
     if (problem) return bad(problem.reason, problem.detail, unit);
     return { value, unit, quality: 'good' };
+  }
+
+  /** raw × scale + offset, ÷ 10^decimals, rounded to the precision the register carries. */
+  private scaledValue(register: CompiledRead): Measured | Interpreted {
+    const raw = this.rawOf(register.source.name);
+    if (!raw.ok) return bad(raw.reason, raw.detail);
+    const decoded = raw.decoded;
+    let decimals = 0;
+    if (register.decimals) {
+      const code = this.codeOf(register.decimals);
+      if (!('code' in code)) return code;
+      const mapped = register.decimals.map ? register.decimals.map.get(code.code) : code.code;
+      if (mapped === undefined || mapped > MAX_DECIMALS) {
+        return bad('data-error', `unknown decimals code ${code.code} in register "${register.decimals.register}"`);
+      }
+      decimals = mapped;
+    }
+    const source = register.source;
+    const isFloat = source.type === 'f32';
+    // A float carries about 7 significant digits; more would show the binary representation (123.45600128).
+    const number = isFloat && Number.isFinite(decoded.value) ? roundSignificant(decoded.value, 7) : decoded.value;
+    const exact = (number * source.scale + source.offset) / 10 ** decimals;
+    const value = isFloat
+      ? roundSignificant(exact, SIGNIFICANT_DIGITS)
+      : roundToDecimals(exact, register.impliedDecimals + decimals + EXTRA_DECIMALS);
+    const problem: Problem | undefined = register.sentinels.has(decoded.raw)
+      ? { reason: 'sentinel', detail: `raw value 0x${decoded.raw.toString(16).toUpperCase()} means no data` }
+      : undefined;
+    return { value: value === 0 ? 0 : value, problem }; // no -0 from rounding a tiny negative
+  }
+
+  /** The expression over its inputs' values; a bad input makes the result bad for the input's reason. */
+  private computedValue(register: CompiledComputed, params: ReadonlyMap<string, Readonly<Record<string, number>>>): Measured | Interpreted {
+    const vars: Record<string, number> = { ...params.get(register.source.name) };
+    let inputState: Measured['inputState'];
+    for (const input of register.inputs) {
+      const reading = this.interpret(input, params);
+      if (reading.quality === 'bad' || reading.value === null) {
+        return {
+          value: null,
+          unit: '',
+          quality: reading.quality,
+          ...(reading.reason === undefined ? {} : { reason: reading.reason }),
+          detail: `input "${input}": ${reading.detail ?? 'no value'}`,
+        };
+      }
+      if (reading.quality === 'uncertain' && reading.reason !== undefined) {
+        const state = reading.reason as DeviceState;
+        if (!inputState || STATE_SEVERITY[state] > STATE_SEVERITY[inputState.state]) {
+          inputState = { state, detail: `input "${input}": ${reading.detail ?? reading.reason}` };
+        }
+      }
+      vars[input] = reading.value;
+    }
+    const value = roundSignificant(register.evaluate(vars), SIGNIFICANT_DIGITS);
+    return { value: value === 0 ? 0 : value, problem: undefined, inputState };
   }
 }
 

@@ -230,6 +230,14 @@ describe('failures propagate as reasons, never as values', () => {
     expect(readings[1]).toMatchObject({ channelId: 'rh', value: 65.5, quality: 'good' });
   });
 
+  it("names the value's own failure when both its block and its status block failed", () => {
+    const device = createProfileDevice(gasModule, siteDevice('gas-module-10reg', [{ id: 'ch4', register: 'concentration' }], { mergeReads: false }));
+    const plan = device.planPoll(['ch4']);
+    const crc: TransactionOutcome = { ok: false, failure: 'crc', detail: 'bad CRC' };
+    const timeout: TransactionOutcome = { ok: false, failure: 'timeout', detail: 'no answer' };
+    expect(only(device.decode(plan, [registers(0x2400), crc, timeout], STAMP))).toMatchObject({ quality: 'bad', reason: 'crc' });
+  });
+
   it('fails a value whose unit register failed', () => {
     const device = createProfileDevice(gasModule, siteDevice('gas-module-10reg', [{ id: 'ch4', register: 'concentration' }], { mergeReads: false }));
     const plan = device.planPoll(['ch4']);
@@ -284,6 +292,25 @@ describe('crack gauges and rounding', () => {
     const device = createProfileDevice(profile, siteDevice('test-profile', channels));
     const readings = device.decode(device.planPoll(['tenths', 'flow', 'third']), [registers(3, 0xe979, 0x42f6, 3)], STAMP);
     expect(readings.map((r) => r.value)).toEqual([0.3, 123.456, 0.999999]);
+  });
+
+  it("lets a register's own byte order override the profile's, and reads single bits of a register", () => {
+    const profile = inlineProfile({
+      addressBase: 0,
+      byteOrder: 'CDAB',
+      registers: [
+        { name: 'swapped', fn: 3, address: 0, type: 'u32' },
+        { name: 'straight', fn: 3, address: 2, type: 'u32', byteOrder: 'ABCD' },
+        { name: 'door_open', fn: 3, address: 4, type: 'bit', bit: 9 },
+      ],
+    });
+    const channels = ['swapped', 'straight', 'door_open'].map((r) => ({ id: r, register: r }));
+    const device = createProfileDevice(profile, siteDevice('test-profile', channels));
+    // 0x00010002 = 65538: CDAB sends [0x0002, 0x0001]; ABCD sends [0x0001, 0x0002]; 0x0200 has bit 9 set
+    const words = registers(0x0002, 0x0001, 0x0001, 0x0002, 0x0200);
+    expect(device.decode(device.planPoll(['swapped', 'straight', 'door_open']), [words], STAMP).map((r) => r.value)).toEqual([
+      65538, 65538, 1,
+    ]);
   });
 
   it('refuses a float that is not a number', () => {
@@ -385,6 +412,25 @@ describe('computed registers', () => {
     const plan = device.planPoll(['d']);
     expect(only(device.decode(plan, [registers(0, 21)], STAMP))).toMatchObject({ value: 42, quality: 'uncertain', reason: 'warm-up' });
     expect(only(device.decode(plan, [registers(1, 21)], STAMP))).toMatchObject({ value: 42, quality: 'good' });
+  });
+
+  it('keeps an over-range input as an over-range result with its value', () => {
+    const profile = inlineProfile({
+      addressBase: 0,
+      registers: [
+        { name: 'status', fn: 3, address: 0, states: { values: { '1': 'ok', '8': 'over-range' } } },
+        { name: 'lel', fn: 3, address: 1, status: 'status', range: { min: 0, max: 100 } },
+        { name: 'vol', compute: 'lel * 5 / 100', unit: '%vol' },
+      ],
+    });
+    const device = createProfileDevice(profile, siteDevice('test-profile', [{ id: 'ch4_vol', register: 'vol' }]));
+    // 120 %LEL is above the physical range, but the device says over-range: 120 × 5 / 100 = 6 %vol, kept
+    expect(only(device.decode(device.planPoll(['ch4_vol']), [registers(8, 120)], STAMP))).toMatchObject({
+      value: 6,
+      unit: '%vol',
+      quality: 'uncertain',
+      reason: 'over-range',
+    });
   });
 });
 
