@@ -1,5 +1,5 @@
 import type { TransactionOutcome } from '../../drivers/modbus/outcome.js';
-import { describeException, extractResponse, type ModbusRequest } from '../../drivers/modbus/rtu.js';
+import { crc16, describeException, extractResponse, type ModbusRequest } from '../../drivers/modbus/rtu.js';
 
 /** Twice the largest RTU frame (256 bytes): room for a full answer behind a burst of noise. */
 const CAPACITY = 512;
@@ -65,7 +65,9 @@ export class ResponseCollector {
    * frame-shaped run that failed its CRC. Fewer bytes may still be the head of a slow answer.
    */
   get judgeable(): boolean {
-    return this.request !== null && (this.crcSeen || this.length >= this.expectedLength);
+    if (this.request === null) return false;
+    if (this.crcSeen) return true;
+    return this.length >= this.expectedLength && this.noiseLength() >= this.expectedLength;
   }
 
   get bytesReceived(): number {
@@ -79,6 +81,11 @@ export class ResponseCollector {
       : { ok: false, failure: 'framing', detail: `no valid frame in ${this.length} bytes received (noise)` };
   }
 
+  /** Received bytes that are not a complete, valid frame of some other exchange (another unit's late answer). */
+  private noiseLength(): number {
+    return this.length - foreignFrameBytes(this.buffer, this.length);
+  }
+
   /**
    * The verdict when the time is up with no valid frame: a timeout if nothing came or what came may be the head
    * of our answer; crc or framing if what came can no longer be read as our answer.
@@ -86,8 +93,12 @@ export class ResponseCollector {
   timeoutOutcome(timeoutMs: number): TransactionOutcome {
     if (this.crcSeen) return this.quietOutcome();
     const limit = `${Math.round(timeoutMs)} ms`;
+    const noise = this.noiseLength();
     if (this.length === 0) return { ok: false, failure: 'timeout', detail: `no answer within ${limit}` };
-    if (this.length >= this.expectedLength || !this.couldHoldAnswerStart()) return this.quietOutcome();
+    if (noise === 0) {
+      return { ok: false, failure: 'timeout', detail: `no answer within ${limit} (${this.length} bytes of answers to other requests ignored)` };
+    }
+    if (noise >= this.expectedLength || !this.couldHoldAnswerStart()) return this.quietOutcome();
     return {
       ok: false,
       failure: 'timeout',
@@ -139,6 +150,38 @@ export class ResponseCollector {
   private consume(start: number, end: number): void {
     this.length -= end - start;
   }
+}
+
+/**
+ * Counts the bytes of `buf` that form complete answer frames with a valid CRC that are not the answer we wait for:
+ * typically a slave answering after its master gave up on it. Each start position has
+ * one possible length (from the function code and byte count), so a random byte stream passes by chance with
+ * probability 2⁻¹⁶ per position.
+ */
+function foreignFrameBytes(buf: Buffer, length: number): number {
+  let foreign = 0;
+  let i = 0;
+  while (i + 4 < length) {
+    const frameLength = plausibleFrameLength(buf, i, length);
+    if (frameLength > 0 && i + frameLength <= length && crc16(buf, i, i + frameLength - 2) === buf.readUInt16LE(i + frameLength - 2)) {
+      foreign += frameLength;
+      i += frameLength;
+    } else {
+      i++;
+    }
+  }
+  return foreign;
+}
+
+/** The length a frame starting at `start` would have, from its function code (0 when it cannot be a frame). */
+function plausibleFrameLength(buf: Buffer, start: number, length: number): number {
+  const unit = buf[start]!;
+  const fn = buf[start + 1]!;
+  if (unit === 0 || unit > 247) return 0;
+  if (fn >= 1 && fn <= 4) return start + 2 < length ? 5 + buf[start + 2]! : 0;
+  if (fn === 5 || fn === 6 || fn === 15 || fn === 16) return 8;
+  if (fn > 0x80 && fn <= 0x90) return 5;
+  return 0;
 }
 
 /** A write is acknowledged by echoing address and value/quantity; an echo of something else is not an ack. */

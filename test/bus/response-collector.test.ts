@@ -98,3 +98,32 @@ describe('ResponseCollector at the deadline', () => {
     expect(collector.timeoutOutcome(200)).toMatchObject({ ok: false, failure: 'framing', detail: expect.stringContaining('5 bytes') });
   });
 });
+
+describe('ResponseCollector and answers to other requests', () => {
+  const lateForeign = encodeResponse({ unit: 9, fn: 3, address: 0, count: 4 }, { fn: 3, registers: [1, 2, 3, 4] });
+
+  it('a late answer from another unit is neither our answer nor noise: silence after it is a timeout', () => {
+    const collector = collectorFor(read);
+    expect(collector.push(lateForeign)).toBeNull();
+    expect(collector.judgeable).toBe(false);
+    expect(collector.timeoutOutcome(100)).toEqual({
+      ok: false,
+      failure: 'timeout',
+      detail: `no answer within 100 ms (${lateForeign.length} bytes of answers to other requests ignored)`,
+    });
+  });
+
+  it('our answer behind a late foreign answer is still found', () => {
+    const collector = collectorFor(read);
+    collector.push(lateForeign);
+    expect(collector.push(answer)).toEqual({ ok: true, registers: [0x1234, 0x0042] });
+  });
+
+  it('noise beside a foreign answer is still judged as noise', () => {
+    const collector = collectorFor(read);
+    collector.push(lateForeign);
+    collector.push(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x11, 0x22, 0x33, 0x44]));
+    expect(collector.judgeable).toBe(true);
+    expect(collector.quietOutcome()).toMatchObject({ failure: 'framing' });
+  });
+});
