@@ -28,8 +28,9 @@ export type SimulationTransport = { tcp: { host: string; port: number } } | { se
 
 export type LoadedSimulation = SimulatorOptions & { transport: SimulationTransport };
 
-const simFault = z.union([
-  z.enum(['silent', 'crc', 'garbage', 'warm-up', 'sensor-fault']).transform((kind): SimFault => ({ kind })),
+/** A fault; one without parameters may be written as its bare kind ("fault: silent"). */
+const simFault = z.preprocess(
+  (input) => (typeof input === 'string' ? { kind: input } : input),
   z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('silent') }),
     z.strictObject({ kind: z.literal('slow'), delayMs: milliseconds }),
@@ -39,7 +40,7 @@ const simFault = z.union([
     z.strictObject({ kind: z.literal('warm-up') }),
     z.strictObject({ kind: z.literal('sensor-fault') }),
   ]),
-]);
+);
 
 const simulatedDevice = z.strictObject({
   unit: z.number().int().min(1).max(247),
@@ -120,7 +121,7 @@ export function parseSimulation(text: string, file: string, profiles: Map<string
   if (doc.errors.length > 0) {
     throw new SimulationFileError(
       file,
-      doc.errors.map((e) => `${e.linePos?.[0] ? `line ${e.linePos[0].line}: ` : ''}${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
     );
   }
   const where = (path: readonly PathPart[]): string => {
@@ -172,11 +173,17 @@ export function parseSimulation(text: string, file: string, profiles: Map<string
     if (entry.fault !== undefined) spec.fault = entry.fault;
     if (entry.faultProbability !== undefined) spec.faultProbability = entry.faultProbability;
     if (registersOk) {
+      // building the device checks what only the profile can tell (a fault it cannot express, etc.)
+      let device: SimDevice | null = null;
       try {
-        // building the device checks what only the profile can tell (a fault it cannot express, etc.)
-        new SimDevice(spec, data.seed ?? 1);
+        device = new SimDevice({ ...spec, fault: null }, data.seed ?? 1);
       } catch (error) {
         problems.push(problem(['devices', i], (error as Error).message));
+      }
+      try {
+        device?.setFault(spec.fault ?? null);
+      } catch (error) {
+        problems.push(problem(['devices', i, 'fault'], (error as Error).message));
       }
     }
     specs.push(spec);

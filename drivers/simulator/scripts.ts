@@ -1,11 +1,14 @@
 /** Value scripts: validation (shared by the API and the simulation file) and evaluation over time. */
 import { z } from 'zod';
-import { duration } from '../../config/schema/index.js';
+import { parseDuration } from '../../config/schema/index.js';
 import { seededRandom, type Random } from './random.js';
 import type { ValueScript } from './types.js';
 
 /** Milliseconds as a number, or a duration with its unit ("500ms", "2s", "5m"). */
-export const milliseconds = z.union([z.number().min(0), duration]);
+export const milliseconds = z.preprocess(
+  (input) => (typeof input === 'string' ? (parseDuration(input) ?? input) : input),
+  z.number({ error: 'milliseconds, or a duration with its unit like "500ms", "2s" or "5m"' }).min(0),
+);
 
 const SCRIPT_KINDS = ['constant', 'ramp', 'noise', 'steps', 'replay'] as const;
 

@@ -122,18 +122,20 @@ describe('injected faults', () => {
 });
 
 describe('flaky faults', () => {
-  async function silentCount(seed: number, requests: number): Promise<{ timeouts: number; perUnit: number }> {
+  /** Sends `requests` reads in one burst to a unit that is silent 30 % of the time; returns how many it answered. */
+  async function answeredOf(seed: number, requests: number): Promise<{ answered: number; perUnit: number }> {
     const { sim, master } = await started({
       seed,
       devices: [{ unit: 9, profile: crack, fault: { kind: 'silent' }, faultProbability: 0.3 }],
     });
     try {
-      let timeouts = 0;
-      for (let i = 0; i < requests; i++) {
-        const result = await master.request({ unit: 9, fn: 3, address: 0, count: 1 }, 60);
-        if (result.kind === 'timeout') timeouts++;
+      const burst = Buffer.concat(Array.from({ length: requests }, () => encodeRequest({ unit: 9, fn: 3, address: 0, count: 1 })));
+      master.write(burst);
+      for (let waited = 0; sim.stats().requests < requests && waited < 5000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      return { timeouts, perUnit: sim.stats().perUnit[9] ?? 0 };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { answered: sim.stats().answered, perUnit: sim.stats().perUnit[9] ?? 0 };
     } finally {
       await master.close();
       await sim.close();
@@ -141,12 +143,13 @@ describe('flaky faults', () => {
   }
 
   it('a fault with a probability applies to about that share of requests, the same way for the same seed', async () => {
-    const first = await silentCount(7, 60);
-    expect(first.perUnit).toBe(60);
-    // 30 % of 60 = 18; the bounds are many standard deviations wide (σ ≈ 3.5)
-    expect(first.timeouts).toBeGreaterThan(4);
-    expect(first.timeouts).toBeLessThan(40);
-    expect(await silentCount(7, 60)).toEqual(first);
+    const first = await answeredOf(7, 400);
+    expect(first.perUnit).toBe(400);
+    // 70 % of 400 answered = 280; the bounds are many standard deviations (σ ≈ 9) wide
+    expect(first.answered).toBeGreaterThan(220);
+    expect(first.answered).toBeLessThan(340);
+    expect(await answeredOf(7, 400)).toEqual(first);
+    expect((await answeredOf(8, 400)).answered).not.toBe(first.answered);
   });
 
   it('garbage is the same for the same seed', async () => {
