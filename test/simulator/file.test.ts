@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,15 @@ devices:
   it('reports YAML syntax errors and unreadable files', () => {
     expect(problemsOf(file('devices: [unit: 1\n'))[0]).toMatch(/line \d+/);
     expect(problemsOf(join(dir, 'missing.yaml'))[0]).toMatch(/cannot read/);
+  });
+
+  it('loads the demo simulation shipped in config/examples', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const ids = readdirSync(join(root, 'drivers', 'profiles'))
+      .filter((name) => name.endsWith('.yaml'))
+      .map((name) => name.slice(0, -'.yaml'.length));
+    const loaded = loadSimulationFile(join(root, 'config', 'examples', 'demo', 'simulation.yaml'), shippedProfiles(...ids));
+    expect(loaded.devices.length).toBeGreaterThan(0);
   });
 
   it('runs a simulation file on its transport', async () => {
