@@ -98,10 +98,14 @@ export class SimDevice {
 
   setFault(fault: SimFault | null, probability?: number): void {
     if (probability !== undefined) {
-      if (!(probability >= 0 && probability <= 1)) throw new RangeError(`unit ${this.unit}: faultProbability ${probability} is not in 0..1`);
+      if (!(probability >= 0 && probability <= 1)) {
+        throw new RangeError(`unit ${this.unit}: faultProbability ${probability} is not in 0..1`);
+      }
       this.faultProbability = probability;
     }
-    if (fault?.kind === 'slow' && !(fault.delayMs >= 0)) throw new RangeError(`unit ${this.unit}: slow fault needs delayMs ≥ 0`);
+    if (fault?.kind === 'slow' && !(fault.delayMs >= 0)) {
+      throw new RangeError(`unit ${this.unit}: slow fault needs delayMs ≥ 0`);
+    }
     if (fault?.kind === 'exception' && !(Number.isInteger(fault.code) && fault.code >= 1 && fault.code <= 255)) {
       throw new RangeError(`unit ${this.unit}: exception fault needs a code 1..255`);
     }
@@ -147,12 +151,13 @@ export class SimDevice {
         if (request.count < 1 || request.count > limit) return { kind: 'exception', code: ILLEGAL_DATA_VALUE };
         if (!this.covers(request.fn, request.address, request.count)) return { kind: 'exception', code: ILLEGAL_DATA_ADDRESS };
         const view = this.viewAt(tMs, statusFault);
+        const addresses = range(request.address, request.count);
         if (request.fn === 1 || request.fn === 2) {
           const table: BitTable = request.fn;
-          return { kind: 'response', response: { fn: table, bits: range(request.address, request.count).map((a) => view.bit(table, a)) } };
+          return { kind: 'response', response: { fn: table, bits: addresses.map((a) => view.bit(table, a)) } };
         }
         const table: WordTable = request.fn;
-        return { kind: 'response', response: { fn: table, registers: range(request.address, request.count).map((a) => view.word(table, a)) } };
+        return { kind: 'response', response: { fn: table, registers: addresses.map((a) => view.word(table, a)) } };
       }
       case 5:
         if (!this.writableCoils.has(request.address)) return { kind: 'exception', code: ILLEGAL_DATA_ADDRESS };
@@ -275,7 +280,9 @@ export class SimDevice {
     // no status register that can say it: a faulty sensor of such a device reports its "no data" value
     for (const register of this.readRegisters()) {
       const sentinel = register.sentinels?.[0];
-      if (sentinel !== undefined && (register.fn === 3 || register.fn === 4)) writes.push(...encodeSentinel(this.profile, register, sentinel));
+      if (sentinel !== undefined && (register.fn === 3 || register.fn === 4)) {
+        writes.push(...encodeSentinel(this.profile, register, sentinel));
+      }
     }
     if (writes.length === 0) {
       throw new TypeError(

@@ -9,7 +9,10 @@ export type ValueScript =
   | { constant: number }
   /** Linear from → to over overMs, then holds `to` (or starts again from `from` when repeat). */
   | { ramp: { from: number; to: number; overMs: number; repeat?: boolean } }
-  /** Uniform noise in base ± amplitude; the n-th read of a register is the same on every run with the same seed. */
+  /**
+   * Uniform noise in base ± amplitude, one draw per read of the device: the n-th read gives the same value on
+   * every run with the same seed.
+   */
   | { noise: { base: number; amplitude: number; seed?: number } }
   /** The value of the last step whose afterMs has passed (the first step's value before that). */
   | { steps: Array<[afterMs: number, value: number]> }
