@@ -5,4 +5,4 @@ export type { LoadedProfile, ProfileCheck } from './profiles.js';
 export { checkProfileFile, checkProfileText, loadProfiles } from './profiles.js';
 export type { CheckResult, LoadSiteOptions } from './site.js';
 export { loadSite, loadSiteText } from './site.js';
-export { packageRoot, shippedProfileDir } from './locate.js';
+export { findPackageRoot, packageRoot, shippedProfileDir } from './locate.js';

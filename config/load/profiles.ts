@@ -55,6 +55,8 @@ export interface ProfileScan {
   /** Folders that could not be read. */
   dirErrors: ConfigError[];
   rejected: RejectedProfile[];
+  /** Every error above, in the order folders and files were read. */
+  errors: ConfigError[];
 }
 
 /**
@@ -62,30 +64,35 @@ export interface ProfileScan {
  * own profiles override the shipped ones); the same id twice in one folder is an error.
  */
 export function scanProfileDirs(dirs: readonly string[]): ProfileScan {
-  const scan: ProfileScan = { profiles: new Map(), dirErrors: [], rejected: [] };
+  const scan: ProfileScan = { profiles: new Map(), dirErrors: [], rejected: [], errors: [] };
+  const reject = (rejected: RejectedProfile): void => {
+    scan.rejected.push(rejected);
+    scan.errors.push(...rejected.errors);
+  };
   dirs.forEach((dir, dirIndex) => {
     const files = listProfileFiles(dir);
     if (!Array.isArray(files)) {
       scan.dirErrors.push(files);
+      scan.errors.push(files);
       return;
     }
     const seenHere = new Map<string, string>();
     for (const file of files) {
       const text = readText(file);
       if (typeof text !== 'string') {
-        scan.rejected.push({ file, id: basename(file, extname(file)), dirIndex, errors: [text] });
+        reject({ file, id: basename(file, extname(file)), dirIndex, errors: [text] });
         continue;
       }
       const { result: checked, source } = inspectProfile(text, file);
       if (!checked.ok) {
         const id = textField(source.data, 'id') ?? basename(file, extname(file));
-        scan.rejected.push({ file, id, dirIndex, errors: checked.errors });
+        reject({ file, id, dirIndex, errors: checked.errors });
         continue;
       }
       const { id } = checked.profile;
       const firstHere = seenHere.get(id);
       if (firstHere !== undefined) {
-        scan.rejected.push({
+        reject({
           file,
           id,
           dirIndex,
@@ -106,7 +113,7 @@ export function loadProfiles(dirs: string[]): { profiles: Map<string, LoadedProf
   const profiles = new Map<string, LoadedProfile>(
     [...scan.profiles].map(([id, { profile, file }]) => [id, { profile, file }]),
   );
-  return { profiles, errors: [...scan.dirErrors, ...scan.rejected.flatMap((r) => r.errors)] };
+  return { profiles, errors: scan.errors };
 }
 
 function listProfileFiles(dir: string): string[] | ConfigError {

@@ -18,7 +18,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `wanted`, compared without case; only when the distance is small for the
- * word's length (1 for short words, else a third of it, at least 2), so unrelated names are not offered.
+ * word's length (1 for short words, else a third of it, at least 2), or when one name starts with the other;
+ * unrelated names are not offered.
  */
 export function closest(wanted: string, candidates: Iterable<string>): string | undefined {
   const target = wanted.toLowerCase();
@@ -33,7 +34,20 @@ export function closest(wanted: string, candidates: Iterable<string>): string | 
     }
   }
   const allowed = wanted.length <= 3 ? 1 : Math.max(2, Math.floor(wanted.length / 3));
-  return bestDistance <= allowed ? best : undefined;
+  if (bestDistance <= allowed) return best;
+  return byPrefix(target, candidates);
+}
+
+/** "warning" → "warn", "conc" → "concentration": one name starts with the other (at least 3 letters). */
+function byPrefix(target: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  for (const candidate of candidates) {
+    const lower = candidate.toLowerCase();
+    const [shorter, longer] = lower.length <= target.length ? [lower, target] : [target, lower];
+    if (shorter.length < 3 || !longer.startsWith(shorter)) continue;
+    if (best === undefined || Math.abs(candidate.length - target.length) < Math.abs(best.length - target.length)) best = candidate;
+  }
+  return best;
 }
 
 /** `did you mean "x"?` or undefined. */

@@ -82,7 +82,10 @@ export const unitFrom = fromRegister
   .meta({ description: 'The unit read from another register: field value → unit text.' });
 
 export const physicalRange = z
-  .strictObject({ min: z.number(), max: z.number() })
+  .strictObject({
+    min: z.number().meta({ description: 'Lowest value the sensor can report, in the engineering unit.' }),
+    max: z.number().meta({ description: 'Highest value the sensor can report, in the engineering unit.' }),
+  })
   .refine((r) => r.min < r.max, { message: 'min must be below max' })
   .meta({ description: 'What the sensor can physically report; a value outside it is a fault (out-of-range).' });
 
@@ -151,7 +154,7 @@ export const profile = z
       .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a profile id in lower-kebab-case')
       .meta({ description: 'What a device\'s "profile" refers to; unique across all profile folders searched.' }),
     name: z.string().min(1).meta({ description: 'Maker and model, for people.' }),
-    description: z.string().optional(),
+    description: z.string().optional().meta({ description: 'What the device is and where its manual came from.' }),
     addressBase: z.literal([0, 1]).meta({
       description:
         'Whether the addresses below count from 0 (the PDU address, as most Chinese manuals print in hex) or ' +

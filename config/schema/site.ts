@@ -84,7 +84,10 @@ export const channel = z.strictObject({
   fastInterval: duration.optional().meta({ description: 'Accelerated poll interval used while a warning is active.' }),
   unit: z.string().min(1).optional().meta({ description: 'Unit, where the profile does not know it.' }),
   range: z
-    .strictObject({ min: z.number(), max: z.number() })
+    .strictObject({
+      min: z.number().meta({ description: 'Lowest value the sensor can report.' }),
+      max: z.number().meta({ description: 'Highest value the sensor can report.' }),
+    })
     .refine((r) => r.min < r.max, { message: 'min must be below max' })
     .optional()
     .meta({ description: "Physical range; overrides the profile's." }),
