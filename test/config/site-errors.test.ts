@@ -314,6 +314,22 @@ describe('YAML syntax', () => {
     expect(errors[0]!.message).toMatch(/unique/);
   });
 
+  it('an empty file says that the whole mapping is missing, at line 1', () => {
+    const errors = errorsOf('# nothing here yet\n');
+    expect(errors).toEqual([
+      { file: FILE, line: 1, column: 1, path: '', message: 'expected a mapping of "key: value" lines, got an empty value' },
+    ]);
+  });
+
+  it('a list where a mapping belongs is judged as a wrong type, not as a union puzzle', () => {
+    const text = VALID.replace('  - id: rs485\n    serial: { path: /dev/vigil-test-port-a, baud: 9600 }\n', '  - rs485\n');
+    const errors = errorsOf(text);
+    const bus = errorAt(errors, 'buses[0]');
+    expect(bus.message).toBe('expected a mapping of "key: value" lines, got "rs485"');
+    expectAt(bus, text, 'rs485');
+    expect(errors.filter((e) => e.path.endsWith('.bus')).map((e) => e.message)).toEqual(['no bus "rs485"', 'no bus "rs485"']);
+  });
+
   it('a file that does not exist is one error naming it', () => {
     const result = loadSite('/nonexistent/vigil/site.yaml');
     expect(result.ok).toBe(false);
