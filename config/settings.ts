@@ -53,7 +53,13 @@ export class SettingsError extends Error {
 
 function describeProblem(problem: SettingsProblem): string {
   const where = problem.key === '' ? 'settings file' : problem.key;
-  const origin = problem.source === 'env' && problem.env ? ` (from ${problem.env})` : problem.source === 'file' ? ' (from the settings file)' : problem.source === 'args' ? ' (from the command line)' : '';
+  const origins: Record<SettingsProblem['source'], string> = {
+    env: problem.env ? ` (from ${problem.env})` : '',
+    file: ' (from the settings file)',
+    args: ' (from the command line)',
+    default: '',
+  };
+  const origin = origins[problem.source];
   return `${where}${origin}: ${problem.message}${problem.hint ? ` (${problem.hint})` : ''}`;
 }
 
@@ -208,8 +214,10 @@ export function loadSettings(opts: LoadSettingsOptions = {}): Settings {
     try {
       (spec.format as (v: unknown) => void)(value);
     } catch (error) {
-      const source = argValues.has(key) ? 'args' : spec.env && env[spec.env] !== undefined ? 'env' : fileValues.has(key) ? 'file' : 'default';
-      const problem: SettingsProblem = { key, env: spec.env ?? null, source, message: `${(error as Error).message}, got ${JSON.stringify(value)}` };
+      const fromEnv = spec.env !== undefined && env[spec.env] !== undefined;
+      const source = argValues.has(key) ? 'args' : fromEnv ? 'env' : fileValues.has(key) ? 'file' : 'default';
+      const message = `${(error as Error).message}, got ${JSON.stringify(value)}`;
+      const problem: SettingsProblem = { key, env: spec.env ?? null, source, message };
       if (key === 'logLevel' && typeof value === 'string') {
         const match = closest(value, LOG_LEVELS);
         if (match) problem.hint = `did you mean "${match}"?`;
@@ -243,7 +251,8 @@ function readSettingsFile(file: string, problems: SettingsProblem[]): unknown {
   try {
     return parseYaml(text) ?? {};
   } catch (error) {
-    problems.push({ key: '', env: null, source: 'file', message: `${file} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}` });
+    const reason = (error as Error).message.split('\n')[0];
+    problems.push({ key: '', env: null, source: 'file', message: `${file} is not valid YAML/JSON: ${reason}` });
     return {};
   }
 }
@@ -268,12 +277,19 @@ function flattenInput(
       if (knownKeys.includes(key)) {
         values.set(key, value);
       } else if (knownKeys.some((k) => k.startsWith(`${key}.`))) {
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) visit(value as Record<string, unknown>, key);
-        else problems.push({ key, env: null, source, message: `expected a mapping of ${key}.* settings, got ${JSON.stringify(value)}` });
+        if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+          visit(value as Record<string, unknown>, key);
+        } else {
+          const message = `expected a mapping of ${key}.* settings, got ${JSON.stringify(value)}`;
+          problems.push({ key, env: null, source, message });
+        }
       } else {
         const match = closest(key, knownKeys);
         const problem: SettingsProblem = { key, env: null, source, message: 'is not a setting' };
-        problem.hint = match ? `did you mean "${match}"${envOf(match) ? ` (env ${envOf(match)})` : ''}?` : `settings: ${knownKeys.join(', ')}`;
+        const matchEnv = match === undefined ? null : envOf(match);
+        problem.hint = match
+          ? `did you mean "${match}"${matchEnv ? ` (env ${matchEnv})` : ''}?`
+          : `settings: ${knownKeys.join(', ')}`;
         problems.push(problem);
       }
     }

@@ -135,7 +135,8 @@ function checkReadRegister(
   if (type === 'bitfield') {
     if (!has(raw, 'bits')) report(at('type'), 'type bitfield needs "bits", e.g. "8-11"');
   } else if (has(raw, 'bits')) {
-    report(at('bits'), `"bits" only goes with type bitfield (this register is ${type ?? 'not a bitfield'})`, undefined, 'key');
+    const is = type ?? 'not a bitfield';
+    report(at('bits'), `"bits" only goes with type bitfield (this register is ${is})`, undefined, 'key');
   }
   checkBitRange(raw, at('bits'), report);
 
@@ -155,14 +156,21 @@ function checkReadRegister(
   const address = numberField(raw, 'address');
   if (address === undefined || (addressBase !== 0 && addressBase !== 1)) return;
   if (addressBase === 1 && address === 0) {
-    report(at('address'), 'address 0 does not exist when addressBase is 1', 'if the manual counts from 0, set addressBase: 0');
+    report(
+      at('address'),
+      'address 0 does not exist when addressBase is 1',
+      'if the manual counts from 0, set addressBase: 0',
+    );
     return;
   }
   const width = type !== undefined && WIDE_TYPES.has(type) ? 2 : 1;
   const last = 65535 + addressBase;
   if (address + width - 1 > last) {
     const span = width === 2 ? ` (a ${type} also uses ${address + 1})` : '';
-    report(at('address'), `address ${address}${span} is beyond the last Modbus address, ${last} with addressBase ${addressBase}`);
+    report(
+      at('address'),
+      `address ${address}${span} is beyond the last Modbus address, ${last} with addressBase ${addressBase}`,
+    );
   }
 }
 

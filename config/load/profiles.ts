@@ -96,7 +96,11 @@ export function scanProfileDirs(dirs: readonly string[]): ProfileScan {
           file,
           id,
           dirIndex,
-          errors: [source.problem(['id'], `profile id "${id}" is also used by ${firstHere}`, { hint: 'each profile needs its own id' })],
+          errors: [
+            source.problem(['id'], `profile id "${id}" is also used by ${firstHere}`, {
+              hint: 'each profile needs its own id',
+            }),
+          ],
         });
         continue;
       }

@@ -22,6 +22,7 @@ export interface SiteFindings {
 }
 
 const DEFAULT_DEVICE_INTERVAL_MS = 5000;
+const FAST_HINT = 'the fast interval is used while a warning is active: make it shorter';
 
 export function checkSiteSemantics(data: unknown, source: YamlSource, scan: ProfileScan): SiteFindings {
   const findings: SiteFindings = { errors: [], warnings: [] };
@@ -65,7 +66,7 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
         error(
           at('unit'),
           `unit ${unit} is already used by device "${first.device}" on bus "${busId}"`,
-          `each device on a bus needs its own unit id; the other is at line ${source.lineOf(['devices', first.index, 'unit'])}`,
+          `each device on a bus needs its own unit id; the other is at line ${source.lineOf(['devices', first.index])}`,
         );
       } else {
         claimedUnits.set(key, { device: id ?? `devices[${d}]`, index: d });
@@ -92,7 +93,11 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
     const deviceInterval = has(device, 'interval') ? durationField(device, 'interval') : DEFAULT_DEVICE_INTERVAL_MS;
     const deviceFast = durationField(device, 'fastInterval');
     if (deviceFast !== undefined && deviceInterval !== undefined && deviceFast > deviceInterval) {
-      error(at('fastInterval'), `fastInterval ${textField(device, 'fastInterval')} is longer than the interval (${formatMs(deviceInterval)})`, 'the fast interval is used while a warning is active: make it shorter');
+      error(
+        at('fastInterval'),
+        `fastInterval ${formatMs(deviceFast)} is longer than the interval (${formatMs(deviceInterval)})`,
+        FAST_HINT,
+      );
     }
 
     const mapped = new Map<string, number>();
@@ -113,7 +118,7 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
       const ownSetting = has(channel, 'fastInterval') || has(channel, 'interval');
       if (ownSetting && fast !== undefined && interval !== undefined && fast > interval) {
         const where = has(channel, 'fastInterval') ? ch('fastInterval') : ch('interval');
-        error(where, `fastInterval ${formatMs(fast)} is longer than the interval ${formatMs(interval)}`, 'the fast interval is used while a warning is active: make it shorter');
+        error(where, `fastInterval ${formatMs(fast)} is longer than the interval ${formatMs(interval)}`, FAST_HINT);
       }
 
       const registerName = textField(channel, 'register');
@@ -131,7 +136,11 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
       }
       const firstChannel = mapped.get(registerName);
       if (firstChannel !== undefined) {
-        warning(ch('register'), `register "${registerName}" is already mapped by channel ${channelLabel(device, firstChannel)}`, 'one channel per register is usual');
+        warning(
+          ch('register'),
+          `register "${registerName}" is already mapped by channel ${channelLabel(device, firstChannel)}`,
+          'one channel per register is usual',
+        );
       } else {
         mapped.set(registerName, c);
       }
@@ -150,7 +159,11 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
     const broken = scan.rejected.filter((r) => r.id === profileId && (!loaded || r.dirIndex <= loaded.dirIndex));
     if (broken.length > 0) {
       for (const rejected of broken) {
-        error(path, `profile "${profileId}" in ${rejected.file} cannot be used`, `${rejected.errors.length} problem(s) in that file, listed with it`);
+        error(
+          path,
+          `profile "${profileId}" in ${rejected.file} cannot be used`,
+          `${rejected.errors.length} problem(s) in that file, listed with it`,
+        );
         if (!reportedRejections.has(rejected)) {
           reportedRejections.add(rejected);
           findings.errors.push(...rejected.errors);
@@ -160,7 +173,8 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
     }
     if (!loaded) {
       const known = [...scan.profiles.keys()].sort();
-      error(path, `no profile "${profileId}"`, didYouMean(profileId, known) ?? `profiles: ${listNames(known) || 'none found'}`);
+      const hint = didYouMean(profileId, known) ?? `profiles: ${listNames(known) || 'none found'}`;
+      error(path, `no profile "${profileId}"`, hint);
       return undefined;
     }
     return loaded.profile.registers;
@@ -188,14 +202,18 @@ function checkBuses(raw: unknown[], source: YamlSource, error: ErrorReport): Map
     const host = textField(fieldsOf(bus).tcp, 'host');
     const port = numberField(fieldsOf(bus).tcp, 'port');
     let endpoint: { key: string; written: string; where: PathSegment[] } | undefined;
-    if (path !== undefined) endpoint = { key: `serial:${canonicalPort(path)}`, written: path, where: ['buses', b, 'serial', 'path'] };
-    else if (host !== undefined && port !== undefined) {
+    if (path !== undefined) {
+      endpoint = { key: `serial:${canonicalPort(path)}`, written: path, where: ['buses', b, 'serial', 'path'] };
+    } else if (host !== undefined && port !== undefined) {
       endpoint = { key: `tcp:${host.toLowerCase()}:${port}`, written: `${host}:${port}`, where: ['buses', b, 'tcp'] };
     }
     if (!endpoint) return;
     const first = endpoints.get(endpoint.key);
     if (first) {
-      const same = first.written === endpoint.written ? `"${endpoint.written}"` : `"${endpoint.written}" (the same port as "${first.written}")`;
+      const same =
+        first.written === endpoint.written
+          ? `"${endpoint.written}"`
+          : `"${endpoint.written}" (the same port as "${first.written}")`;
       error(
         endpoint.where,
         `${same} is already used by bus "${first.bus}"`,
@@ -226,7 +244,8 @@ function checkParams(
   const given = isFields(channel.params) ? Object.keys(channel.params) : [];
   if (!isComputed(register)) {
     if (has(channel, 'params')) {
-      error(at('params'), `register "${register.name}" is read from the device and takes no params`, 'remove "params"', 'key');
+      const message = `register "${register.name}" is read from the device and takes no params`;
+      error(at('params'), message, 'remove "params"', 'key');
     }
     return;
   }

@@ -47,7 +47,10 @@ export function loadSiteText(text: string, file: string, opts: LoadSiteOptions =
     if (typeof dir !== 'string' || dir === '') return;
     const absolute = resolve(siteDir, dir);
     if (isFolder(absolute)) siteProfileDirs.push(absolute);
-    else errors.push(source.problem(['profileDirs', index], `profile folder "${dir}" not found`, { hint: `looked for ${absolute}` }));
+    else {
+      const hint = `looked for ${absolute}`;
+      errors.push(source.problem(['profileDirs', index], `profile folder "${dir}" not found`, { hint }));
+    }
   });
   const dirs = unique([...(opts.profileDirs ?? []).map((dir) => resolve(dir)), ...siteProfileDirs, shippedProfileDir()]);
   const scan = scanProfileDirs(dirs);
@@ -60,7 +63,9 @@ export function loadSiteText(text: string, file: string, opts: LoadSiteOptions =
   if (!parsed.success || errors.length > 0) {
     return { ok: false, errors: sortErrors(errors), warnings: sortErrors(warnings) };
   }
-  const profiles = new Map<string, LoadedProfile>([...scan.profiles].map(([id, { profile, file }]) => [id, { profile, file }]));
+  const profiles = new Map<string, LoadedProfile>(
+    [...scan.profiles].map(([id, { profile, file }]) => [id, { profile, file }]),
+  );
   return { ok: true, site: parsed.data, profiles, warnings: sortErrors(warnings) };
 }
 

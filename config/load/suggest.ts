@@ -4,7 +4,9 @@
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -45,7 +47,8 @@ function byPrefix(target: string, candidates: Iterable<string>): string | undefi
     const lower = candidate.toLowerCase();
     const [shorter, longer] = lower.length <= target.length ? [lower, target] : [target, lower];
     if (shorter.length < 3 || !longer.startsWith(shorter)) continue;
-    if (best === undefined || Math.abs(candidate.length - target.length) < Math.abs(best.length - target.length)) best = candidate;
+    const gap = (name: string): number => Math.abs(name.length - target.length);
+    if (best === undefined || gap(candidate) < gap(best)) best = candidate;
   }
   return best;
 }

@@ -45,7 +45,8 @@ export function issuesToErrors(issues: readonly Issue[], root: Schema, source: Y
       case 'unrecognized_keys': {
         const allowed = objectKeys(schemaAt(root, path, data)).filter((key) => key !== '$schema');
         for (const key of issue.keys) {
-          const hint = didYouMean(key, allowed) ?? (allowed.length > 0 ? `allowed here: ${listNames(allowed, 20)}` : undefined);
+          const hint =
+            didYouMean(key, allowed) ?? (allowed.length > 0 ? `allowed here: ${listNames(allowed, 20)}` : undefined);
           errors.push(source.problem([...path, key], `unknown key "${key}"`, { hint, at: 'key' }));
         }
         return;
@@ -58,12 +59,14 @@ export function issuesToErrors(issues: readonly Issue[], root: Schema, source: Y
           return;
         }
         if (isDurationSchema(schemaAt(root, path, data))) {
-          const hint = typeof value === 'number' ? `a bare number has no unit: write e.g. "${value}s" or "${value}m"` : undefined;
+          const hint =
+            typeof value === 'number' ? `a bare number has no unit: write e.g. "${value}s" or "${value}m"` : undefined;
           at(`expected ${DURATION_TEXT}, got ${describe(value)}`, hint);
           return;
         }
         let hint: string | undefined;
-        if (issue.expected === 'number' && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))) {
+        const quotedNumber = typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value));
+        if (issue.expected === 'number' && quotedNumber) {
           hint = 'write the number without quotes';
         }
         at(`expected ${expected}, got ${describe(value)}`, hint);

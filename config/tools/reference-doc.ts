@@ -66,7 +66,8 @@ function describeType(schema: JsonSchema): string {
       return schema.items ? `list of ${describeType(schema.items)}` : 'list';
     case 'object':
       if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
-        return `mapping of ${schema.propertyNames ? describeType(schema.propertyNames) : 'name'} → ${describeType(schema.additionalProperties)}`;
+        const keys = schema.propertyNames ? describeType(schema.propertyNames) : 'name';
+        return `mapping of ${keys} → ${describeType(schema.additionalProperties)}`;
       }
       return 'mapping';
     default:
@@ -79,7 +80,9 @@ function isObjectLike(schema: JsonSchema): boolean {
 }
 
 function variantName(branch: JsonSchema, all: JsonSchema[]): string {
-  const own = (branch.required ?? []).find((key) => all.every((other) => other === branch || !(other.required ?? []).includes(key)));
+  const requiredOnlyHere = (key: string): boolean =>
+    all.every((other) => other === branch || !(other.required ?? []).includes(key));
+  const own = (branch.required ?? []).find(requiredOnlyHere);
   return own === undefined ? 'one variant' : VARIANT_NAMES[own] ?? `entries with "${own}"`;
 }
 
@@ -110,7 +113,12 @@ function rowsOf(schema: JsonSchema, prefix: string): Row[] {
     rows.push({
       path,
       type: describeType(property),
-      default: property.default !== undefined ? `\`${JSON.stringify(property.default)}\`` : required.has(name) ? '**required**' : '',
+      default:
+        property.default !== undefined
+          ? `\`${JSON.stringify(property.default)}\``
+          : required.has(name)
+            ? '**required**'
+            : '',
       description: property.description ?? '',
     });
     rows.push(...rowsOf(property, path));
