@@ -1,19 +1,18 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * Below this much time left, stop trusting timers (libuv rounds to whole milliseconds and may fire up to a
- * millisecond early or late) and poll the clock once per event-loop turn instead. I/O keeps being served
- * between turns, so the spin delays nothing; it costs at most this much CPU per wait.
+ * An idle event loop runs a setTimeout about 0.1 ms after it is due, now and then up to a millisecond early or
+ * late. Timers take the whole milliseconds of a wait that fit below this slack; the remainder, under a millisecond
+ * on average, is covered by polling the clock once per event-loop turn (I/O keeps being served between turns).
+ * Spinning longer would burn CPU a Pi needs elsewhere; trusting timers alone would waste a fifth of a 115200 baud
+ * line (t3.5 is 1.75 ms in a ~5 ms transaction).
  */
-const SPIN_MS = 2;
+const TIMER_SLACK_MS = 0.2;
 
-/**
- * One re-armable alarm on the monotonic clock with sub-millisecond accuracy: setTimeout for the bulk of the
- * wait, then a setImmediate spin. The inter-frame silence at 115200 baud is 1.75 ms inside a ~5 ms transaction;
- * a plain setTimeout would waste a third of the line.
- */
+/** One re-armable alarm on the monotonic clock with sub-millisecond accuracy: setTimeout, then a short spin. */
 export class PreciseAlarm {
   private deadline = 0;
+  private tolerance = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private armed = false;
@@ -24,10 +23,14 @@ export class PreciseAlarm {
     return this.armed;
   }
 
-  /** Fires once at `deadline` (performance.now() milliseconds); replaces any earlier arming. */
-  at(deadline: number): void {
+  /**
+   * Fires once at `deadline` (performance.now() milliseconds), never before it; replaces any earlier arming.
+   * `lateToleranceMs`: how late it may fire instead of spinning (a slow line can spare a fraction of a character).
+   */
+  at(deadline: number, lateToleranceMs = 0): void {
     this.cancel();
     this.deadline = deadline;
+    this.tolerance = lateToleranceMs;
     this.armed = true;
     this.step();
   }
@@ -49,10 +52,10 @@ export class PreciseAlarm {
     if (remaining <= 0) {
       this.armed = false;
       this.onFire();
-    } else if (remaining > SPIN_MS + 1) {
-      this.timer = setTimeout(this.step, Math.floor(remaining - SPIN_MS));
-    } else {
-      this.immediate = setImmediate(this.step);
+      return;
     }
+    const timerMs = Math.floor(remaining + this.tolerance - TIMER_SLACK_MS);
+    if (timerMs >= 1) this.timer = setTimeout(this.step, timerMs);
+    else this.immediate = setImmediate(this.step);
   };
 }
