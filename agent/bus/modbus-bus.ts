@@ -91,7 +91,7 @@ const UNKNOWN_LINE_GUARD_MS = 1.75;
 const MIN_SETTLE_MS = 20;
 
 const RETRYABLE: ReadonlySet<TransactionFailure> = new Set(['timeout', 'crc', 'framing']);
-const PENDING_JOB_DETAIL_STOPPED = 'bus stopped';
+const BUS_STOPPED = 'bus stopped';
 
 /**
  * The owner of one physical RS-485 line: the only code that touches its port. Every request goes through one
@@ -193,10 +193,10 @@ export class ModbusBus {
     }
     const wasUp = this.state === 'up';
     this.state = 'stopped';
-    this.lastLinkError = PENDING_JOB_DETAIL_STOPPED;
+    this.lastLinkError = BUS_STOPPED;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    this.failPending(PENDING_JOB_DETAIL_STOPPED);
+    this.failPending(BUS_STOPPED);
     const link = this.link;
     this.link = null;
     if (link) await link.destroy();
@@ -510,7 +510,7 @@ export class ModbusBus {
   }
 
   private portDownDetail(): string {
-    if (this.state === 'stopped') return PENDING_JOB_DETAIL_STOPPED;
+    if (this.state === 'stopped') return BUS_STOPPED;
     const name = describeTransport(this.options.transport);
     return this.lastLinkError ? `${name} is down (${this.lastLinkError}); reconnecting` : `${name} is down; reconnecting`;
   }
