@@ -88,6 +88,9 @@ async function runScenario(scenario: Scenario): Promise<Result> {
     const good = unit > scenario.deadSlaves;
     while (!stop) {
       const outcome = await bus.read(`unit${unit}`, block, 'normal');
+      // A read refused by an open breaker resolves at once; pace it like a poll interval would, or this
+      // loop would spin on resolved promises and starve the event loop.
+      if (!outcome.ok && outcome.failure === 'breaker-open') await new Promise((r) => setTimeout(r, 20));
       if (!measuring || !good) continue;
       if (outcome.ok) polls++;
       else failed++;
