@@ -22,8 +22,8 @@ describe('shipped examples and profiles', () => {
     const byProfile = site.devices.map((d) => [d.profile, d.unit, d.priority]);
     expect(byProfile).toEqual([
       ['gas-module-10reg', 1, 'critical'],
-      ['gas-module-10reg', 2, 'critical'],
-      ['gas-status-word', 3, 'critical'],
+      ['gas-status-word', 2, 'critical'],
+      ['gas-module-10reg', 3, 'critical'],
       ['relay-board-8ch', 10, 'normal'],
     ]);
     const relays = site.devices[3]!.channels.map((c) => c.register);
