@@ -48,3 +48,5 @@ export function createSystemClock(options: SystemClockOptions = {}): Clock {
     close: () => clearInterval(timer),
   };
 }
+
+export { ManualClock } from './manual.js';

@@ -1,3 +1,4 @@
 export * from './common.js';
 export * from './profile.js';
 export * from './site.js';
+export * from './safety.js';

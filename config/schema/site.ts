@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, identifier, serialLine } from './common.js';
+import { channelAlarm, crackWarning, gpio, output } from './safety.js';
 
 /**
  * The site file: what is installed at one site. Machine-specific settings (broker URL, data directory,
@@ -95,6 +96,8 @@ export const channel = z.strictObject({
     .record(z.string(), z.number())
     .optional()
     .meta({ description: 'Values for the params of a computed register (e.g. gauge factors G, K, R0, T0).' }),
+  alarm: channelAlarm.optional(),
+  crack: crackWarning.optional(),
 });
 
 export const device = z.strictObject({
@@ -146,6 +149,8 @@ export const site = z
       .meta({ description: 'Extra folders of driver profiles, relative to the site file; searched before the shipped ones.' }),
     buses: z.array(bus).min(1).meta({ description: 'The RS-485 lines of this gateway.' }),
     devices: z.array(device).min(1).meta({ description: 'The Modbus devices on those lines.' }),
+    gpio: gpio.optional(),
+    outputs: z.array(output).default([]).meta({ description: 'Relays the gateway drives, and their rules.' }),
   })
   .meta({ title: 'Vigil site', description: 'What is installed at one site: buses, devices and their channels.' });
 
