@@ -1,0 +1,1 @@
+export { StateStore, loadState, stateFile, readStateFile, type LoadedState, type StateSections } from './store.js';
