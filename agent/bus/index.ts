@@ -2,7 +2,7 @@
  * The bus owner: one ModbusBus per physical RS-485 line, the only code that touches its port.
  */
 export { ModbusBus } from './modbus-bus.js';
-export type { BusOptions, DeviceOptions, WriteRequest, BusEvent } from './modbus-bus.js';
+export type { BusOptions, BusTraceEvent, DeviceOptions, WriteRequest, BusEvent } from './modbus-bus.js';
 export type { JobPriority } from './job-queue.js';
 export type { BusCounters, DeviceCounters, LatencyStats } from './counters.js';
 export type { BreakerSettings, BreakerState, BreakerStatus } from './breaker.js';

@@ -36,6 +36,19 @@ export interface BusOptions {
   /** Reconnect back-off, ms; doubles per failed attempt, with full jitter. Default 500 ms → 30 s. */
   reconnect?: { minMs: number; maxMs: number };
   logger?: Logger;
+  /**
+   * Called as a request leaves for the wire and as its transaction completes (performance.now() ms): for
+   * wire-level timing (bench:safety) and diagnostics. Must be cheap and must not throw.
+   */
+  trace?: (event: BusTraceEvent) => void;
+}
+
+export interface BusTraceEvent {
+  kind: 'sent' | 'completed';
+  deviceId: string;
+  fn: number;
+  monoTs: number;
+  ok?: boolean;
 }
 
 export interface DeviceOptions {
@@ -416,6 +429,7 @@ export class ModbusBus {
     this.transactions++;
     this.sentAt = performance.now();
     link.write(job.frame);
+    this.options.trace?.({ kind: 'sent', deviceId: job.device.id, fn: job.request.fn, monoTs: this.sentAt });
     if (this.current === job) this.responseTimer = setTimeout(this.onResponseTimeout, job.deadlineMs);
   }
 
@@ -456,6 +470,7 @@ export class ModbusBus {
     this.noiseBytes += this.collector.end();
     const device = job.device;
     device.tally.record(outcome, now - this.sentAt);
+    this.options.trace?.({ kind: 'completed', deviceId: device.id, fn: job.request.fn, monoTs: now, ok: outcome.ok });
     const answered = outcome.ok || outcome.failure === 'exception';
     if (answered && !this.linkProven) {
       this.linkProven = true;
