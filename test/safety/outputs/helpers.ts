@@ -126,6 +126,7 @@ export function harness(options: {
   clock?: ManualClock;
   restore?: OutputSnapshot;
   start?: boolean;
+  shutdownTimeoutMs?: number;
 }): Harness {
   const clock = options.clock ?? new ManualClock();
   const safety = options.safety ?? new TestSafetyView();
@@ -141,6 +142,7 @@ export function harness(options: {
     clock,
     emit: (event) => events.push(event),
     restore: options.restore,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
   });
   if (options.start !== false) controller.start();
   return {
