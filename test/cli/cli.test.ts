@@ -72,3 +72,18 @@ describe('vigil CLI', () => {
     expect(run.stderr).toContain('refusing to start');
   });
 });
+
+describe('vigil simulate', () => {
+  it('refuses an invalid simulation file with every problem listed and exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-sim-'));
+    const file = join(dir, 'sim.yaml');
+    writeFileSync(
+      file,
+      ['transport: { tcp: { port: 0 } }', 'devices:', '  - { unit: 1, profile: gas-modul-10reg }', '  - { unit: 2, profile: gas-module-10reg, values: { concentraton: 3 } }', ''].join('\n'),
+    );
+    const result = await runCli(['simulate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('gas-modul-10reg');
+    expect(result.stderr).toContain('concentraton');
+  });
+});

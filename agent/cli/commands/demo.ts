@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { loadProfiles, loadSite, formatErrors, shippedProfileDir } from '../../../config/index.js';
 import type { Site } from '../../../config/schema/site.js';
-import { loadSimulationFile, startTcpSimulator } from '../../../drivers/simulator/index.js';
+import { SimulationFileError, loadSimulationFile, startTcpSimulator } from '../../../drivers/simulator/index.js';
 import { startAgent } from '../../main/index.js';
 import { createLogger } from '../../log/index.js';
 import type { Command } from '../command.js';
@@ -45,7 +45,14 @@ export const demoCommand: Command = {
     }
     const { profiles: shipped } = loadProfiles([shippedProfileDir()]);
     const profiles = new Map([...shipped, ...loaded.profiles].map(([id, entry]) => [id, entry.profile]));
-    const simulation = loadSimulationFile(simFile, profiles);
+    let simulation;
+    try {
+      simulation = loadSimulationFile(simFile, profiles);
+    } catch (error) {
+      if (!(error instanceof SimulationFileError)) throw error;
+      stderr.write(`${error.message}\n`);
+      return EXIT_INVALID_INPUT;
+    }
     const simulator = await startTcpSimulator({ ...simulation, host: '127.0.0.1', port: 0 });
     if (simulator.endpoint.kind !== 'tcp') throw new Error('the demo simulator must listen on TCP');
 

@@ -1,8 +1,8 @@
 import { loadProfiles, shippedProfileDir } from '../../../config/index.js';
-import { loadSimulationFile, startSerialSimulator, startTcpSimulator } from '../../../drivers/simulator/index.js';
+import { SimulationFileError, loadSimulationFile, startSerialSimulator, startTcpSimulator } from '../../../drivers/simulator/index.js';
 import type { Command } from '../command.js';
 import { requireOne } from '../command.js';
-import { EXIT_OK } from '../exit-codes.js';
+import { EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -10,11 +10,18 @@ export const simulateCommand: Command = {
   usage: 'vigil simulate FILE',
   details: 'Runs until Ctrl-C. Useful to rehearse a site, or to test a gateway without field devices.',
   options: {},
-  async run(args, { stdout, stopRequested }) {
+  async run(args, { stdout, stderr, stopRequested }) {
     const file = requireOne(args, 'simulation FILE');
     const { profiles: loaded } = loadProfiles([shippedProfileDir()]);
     const profiles = new Map([...loaded].map(([id, entry]) => [id, entry.profile]));
-    const simulation = loadSimulationFile(file, profiles);
+    let simulation;
+    try {
+      simulation = loadSimulationFile(file, profiles);
+    } catch (error) {
+      if (!(error instanceof SimulationFileError)) throw error;
+      stderr.write(`${error.message}\n`);
+      return EXIT_INVALID_INPUT;
+    }
     const simulator =
       'serial' in simulation.transport
         ? await startSerialSimulator({ ...simulation, ...simulation.transport.serial })
