@@ -7,13 +7,16 @@ import type { ConfigError, PathSegment } from './config-error.js';
 import type { Fields } from './lenient.js';
 import { fieldsOf, has, isFields, listField, numberField, textField } from './lenient.js';
 import type { ProfileScan, RejectedProfile } from './profiles.js';
+import { checkSafety } from './safety-checks.js';
+import type { ChannelEntry, Reporter, SiteIndex } from './site-index.js';
 import { didYouMean, listNames } from './suggest.js';
 import type { YamlSource } from './yaml-source.js';
 
 /**
  * The checks on a site file that need more than one part of it, or the profiles: every name refers to
  * something that exists, nothing is claimed twice, and the polling plan makes sense. They run on whatever
- * parts are well-formed, so all problems come out together.
+ * parts are well-formed, so all problems come out together. The safety part (alarms, crack grades, outputs,
+ * GPIO) is checked in safety-checks.ts on the index of channels and devices built here.
  */
 
 export interface SiteFindings {
@@ -29,9 +32,10 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
   const error = (path: PathSegment[], message: string, hint?: string, at: 'key' | 'value' = 'value'): void => {
     findings.errors.push(source.problem(path, message, { hint, at }));
   };
-  const warning = (path: PathSegment[], message: string, hint?: string): void => {
-    findings.warnings.push(source.problem(path, message, { hint }));
+  const warning = (path: PathSegment[], message: string, hint?: string, at: 'key' | 'value' = 'value'): void => {
+    findings.warnings.push(source.problem(path, message, { hint, at }));
   };
+  const index: SiteIndex = { channels: new Map(), channelList: [], devices: new Map(), gpioInputs: new Map() };
 
   const buses = checkBuses(listField(data, 'buses'), source, error);
   const busIds = [...buses.keys()];
@@ -75,6 +79,7 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
 
     const profileId = textField(device, 'profile');
     const registers = profileId === undefined ? undefined : resolveProfile(profileId, at('profile'));
+    if (id !== undefined && !index.devices.has(id)) index.devices.set(id, { id, path: at(), profileId, registers });
     if (registers && profileId !== undefined) {
       const profile = scan.profiles.get(profileId)!.profile;
       if (bus && isFields(bus.serial) && profile.serial) {
@@ -122,8 +127,21 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
       }
 
       const registerName = textField(channel, 'register');
+      const register = registerName === undefined ? undefined : registers?.find((r) => r.name === registerName);
+      if (isFields(channel)) {
+        const entry: ChannelEntry = {
+          id: channelId ?? `devices[${d}].channels[${c}]`,
+          path: ch(),
+          raw: channel,
+          deviceId: id,
+          profileId,
+          register,
+          intervalMs: interval,
+        };
+        index.channelList.push(entry);
+        if (channelId !== undefined && !index.channels.has(channelId)) index.channels.set(channelId, entry);
+      }
       if (!registers || registerName === undefined) return;
-      const register = registers.find((r) => r.name === registerName);
       if (!register) {
         const names = registers.map((r) => r.name);
         const suggestion = didYouMean(registerName, names);
@@ -147,6 +165,9 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
       checkParams(register, fieldsOf(channel), ch, error);
     });
   });
+
+  const reporter: Reporter = { error, warning, lineOf: (path) => source.lineOf(path) };
+  checkSafety(data, index, reporter);
 
   for (const rejected of scan.rejected) {
     if (!reportedRejections.has(rejected)) findings.warnings.push(...rejected.errors);
