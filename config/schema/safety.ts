@@ -84,11 +84,18 @@ export const channelAlarm = z
   })
   .meta({ description: 'Alarm levels of a channel (gas probes get defaults from their gas).' });
 
+const threshold = (grade: string) =>
+  z
+    .number()
+    .positive()
+    .optional()
+    .meta({ description: `${grade} from this value up (leave out a grade that is not used; grades must rise).` });
+
 const gradeThresholds = {
-  blue: z.number().positive().optional(),
-  yellow: z.number().positive().optional(),
-  orange: z.number().positive().optional(),
-  red: z.number().positive().optional(),
+  blue: threshold('Blue'),
+  yellow: threshold('Yellow'),
+  orange: threshold('Orange'),
+  red: threshold('Red'),
 };
 
 export const crackWarning = z
@@ -118,19 +125,23 @@ export const crackWarning = z
         window: duration.prefault('1d').meta({ description: 'Time step Δt of the tangent angle.' }),
         blue: z.number().min(0).max(90).default(44).meta({ description: "≈45° is steady creep: blue from 44°." }),
         yellow: z.number().min(0).max(90).default(46).meta({ description: "Clearly accelerating: yellow above 46°." }),
-        orange: z.number().min(0).max(90).default(80),
-        red: z.number().min(0).max(90).default(85),
+        orange: z.number().min(0).max(90).default(80).meta({ description: 'Sharply accelerating: orange from 80°.' }),
+        red: z.number().min(0).max(90).default(85).meta({ description: 'Near failure: red from 85°.' }),
       })
       .optional()
       .meta({ description: 'Improved tangent-angle criterion: T = S/v, α = arctan(ΔT/Δt); grades at angles in degrees.' }),
-    accelerate: z.array(identifier).optional(),
+    accelerate: z
+      .array(identifier)
+      .optional()
+      .meta({ description: "Devices switched to their fast intervals while a grade is raised (default: the channel's device)." }),
   })
   .meta({ description: 'Warning grades of a crack gauge channel.' });
 
 /** A channel id, or a pattern with * (e.g. "tank1.*"). */
 export const channelSelector = z
   .string()
-  .regex(/^[A-Za-z0-9_.*-]+$/, 'a channel id or a pattern with * (e.g. "tank1.*")');
+  .regex(/^[A-Za-z0-9_.*-]+$/, 'a channel id or a pattern with * (e.g. "tank1.*")')
+  .meta({ description: 'A channel id, or a pattern where * stands for any characters ("tank1.*").' });
 
 export const ruleCondition = z
   .union([
@@ -148,7 +159,7 @@ export const ruleCondition = z
     }),
     z.strictObject({
       input: identifier.meta({ description: 'A contact channel (GPIO input or Modbus bit).' }),
-      is: z.enum(['on', 'off']),
+      is: z.enum(['on', 'off']).meta({ description: 'on: while the contact is active; off: while it is not.' }),
     }),
   ])
   .meta({ description: 'One reason to switch an output on.' });
@@ -163,14 +174,17 @@ export const gpioLine = z
     line: z
       .union([z.number().int().min(0).max(1023), z.string().min(1)])
       .meta({ description: 'Line offset on the chip, or the line name (e.g. "GPIO17"). Never a global sysfs number.' }),
-    activeLow: z.boolean().default(false),
+    activeLow: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'true: the line is on when the wire is low (a contact to ground with a pull-up).' }),
   })
   .meta({ description: 'One GPIO line, named by chip and offset or by line name.' });
 
 export const output = z
   .strictObject({
-    id: identifier,
-    name: z.string().optional(),
+    id: identifier.meta({ description: 'Unique among outputs and channels; names the output in events.' }),
+    name: z.string().optional().meta({ description: 'What it switches, for people.' }),
     kind: z
       .enum(['fan', 'sounder', 'relay', 'healthy'])
       .default('relay')
@@ -180,23 +194,35 @@ export const output = z
           'healthy: the "system OK" output, energised while the safety loop runs (no rule).',
       }),
     modbus: z
-      .strictObject({ device: identifier, register: z.string().min(1) })
+      .strictObject({
+        device: identifier.meta({ description: 'The id of the device (e.g. the relay board).' }),
+        register: z
+          .string()
+          .min(1)
+          .meta({ description: 'A writable coil (fn 1) or holding register (fn 3) of its profile, e.g. "relay_1".' }),
+      })
       .optional()
       .meta({ description: 'A writable coil or register of a Modbus device (e.g. a relay board).' }),
     gpio: gpioLine.optional(),
     when: z
-      .strictObject({ any: z.array(ruleCondition).min(1) })
+      .strictObject({
+        any: z.array(ruleCondition).min(1).meta({ description: 'The conditions; the output is on while any of them holds.' }),
+      })
       .optional()
       .meta({ description: 'On while any of these holds (plus min on/off times). Required except for healthy.' }),
-    minOn: duration.prefault('10m'),
-    minOff: duration.prefault('2m'),
+    minOn: duration.prefault('10m').meta({ description: 'Once on, it stays on at least this long.' }),
+    minOff: duration
+      .prefault('2m')
+      .meta({
+        description: 'Once off, it stays off at least this long (protects motors); an alarm or fault still starts a fan or sounder at once.',
+      }),
     persistentAfter: duration
       .optional()
       .meta({ description: 'Report "persistent exceedance" when the rule has kept it on this long.' }),
     interlock: z
       .strictObject({
         alarm: alarmLevelName,
-        channels: z.array(channelSelector).min(1),
+        channels: z.array(channelSelector).min(1).meta({ description: 'The channels whose level blocks it.' }),
       })
       .optional()
       .meta({
@@ -205,10 +231,13 @@ export const output = z
     feedback: z
       .strictObject({
         channel: identifier.meta({ description: 'A contact or coil read-back channel that follows the output.' }),
-        within: duration.prefault('10s'),
-        retries: z.number().int().min(0).max(10).default(2),
+        within: duration
+          .prefault('10s')
+          .meta({ description: 'It must follow the command within this time, else "output failed" is reported.' }),
+        retries: z.number().int().min(0).max(10).default(2).meta({ description: 'Commands repeated after a failure.' }),
       })
-      .optional(),
+      .optional()
+      .meta({ description: 'Checking that the relay really switched.' }),
     safeState: z
       .enum(['on', 'off'])
       .optional()
@@ -217,22 +246,30 @@ export const output = z
       .enum(['persisted', 'safe', 'hold'])
       .default('persisted')
       .meta({ description: 'persisted: the last commanded state; safe: safeState; hold: leave it until a rule decides.' }),
-    onShutdown: z.enum(['safe', 'hold']).default('hold'),
-    maxOverride: duration.prefault('8h').meta({ description: 'The longest a manual force may last.' }),
+    onShutdown: z
+      .enum(['safe', 'hold'])
+      .default('hold')
+      .meta({ description: 'When the agent stops: safe: switch to safeState; hold: leave it as it is.' }),
+    maxOverride: duration
+      .prefault('8h')
+      .meta({ description: 'The longest a manual force may last (every force expires); at most 1d.' }),
   })
   .meta({ description: 'A relay the gateway drives, and the rule that drives it.' });
 
 export const gpioInput = z
   .strictObject({
-    id: identifier.meta({ description: 'Channel id of the input.' }),
-    name: z.string().optional(),
+    id: identifier.meta({ description: 'Channel id of the input; unique among all channels.' }),
+    name: z.string().optional().meta({ description: 'What it senses, for people.' }),
     line: gpioLine,
-    kind: z.enum(['contact', 'counter']).default('contact'),
-    debounce: duration.prefault('50ms'),
+    kind: z
+      .enum(['contact', 'counter'])
+      .default('contact')
+      .meta({ description: 'contact: on/off (lid, detector contact, fan running); counter: counts pulses (rain-gauge tips).' }),
+    debounce: duration.prefault('50ms').meta({ description: 'A change must hold this long to count (contacts bounce).' }),
     interval: duration.prefault('5s').meta({ description: 'Report interval (changes of a contact are reported at once).' }),
     perPulse: z.number().positive().default(1).meta({ description: 'Counter: engineering units per pulse (0.2 mm per tip).' }),
-    unit: z.string().optional(),
-    indicator: z.string().optional(),
+    unit: z.string().optional().meta({ description: 'Counter: unit of the counted value (e.g. "mm").' }),
+    indicator: z.string().optional().meta({ description: "The platform's indicator code for this channel." }),
   })
   .meta({ description: 'A GPIO input: a debounced contact or a pulse counter, reported as a channel.' });
 
@@ -242,7 +279,7 @@ export const gpio = z
       .enum(['auto', 'chardev', 'sysfs', 'simulated'])
       .default('auto')
       .meta({ description: 'auto: the character device when present, else sysfs.' }),
-    inputs: z.array(gpioInput).default([]),
+    inputs: z.array(gpioInput).default([]).meta({ description: 'Contacts and pulse counters, reported as channels.' }),
   })
   .meta({ description: 'GPIO of the gateway itself.' });
 

@@ -1,3 +1,5 @@
+import { GAS_DEFAULTS } from '../../agent/safety/alarms/gas-defaults.js';
+import type { DefaultLevel } from '../../agent/safety/alarms/gas-defaults.js';
 import { DURATION_PATTERN } from '../schema/common.js';
 import { deviceState } from '../schema/profile.js';
 import { describeSettings } from '../settings.js';
@@ -27,6 +29,7 @@ const PATTERN_NAMES = new Map<string, string>([
   ['^(0x[0-9a-fA-F]+|\\d+)$', 'register value (decimal or 0x hex)'],
   ['^(\\d|1[0-5])$', 'bit number 0-15'],
   ['^[A-Za-z][A-Za-z0-9_]*$', 'param name'],
+  ['^[A-Za-z0-9_.*-]+$', 'channel id or pattern ("tank1.*")'],
 ]);
 
 const ENUM_NAMES = new Map<string, string>([[JSON.stringify(deviceState.options), 'device state']]);
@@ -158,7 +161,7 @@ A gateway is configured by three things, each changed by different people at dif
 
 | What | Where | Who changes it | Holds |
 |---|---|---|---|
-| **Site file** | \`/etc/vigil/site.yaml\` (setting \`siteFile\`) | the technician who installs the site | the buses (RS-485 lines), the devices on them and their channels |
+| **Site file** | \`/etc/vigil/site.yaml\` (setting \`siteFile\`) | the technician who installs the site | the buses (RS-485 lines), the devices on them and their channels, alarm levels, relays and their rules |
 | **Driver profiles** | \`drivers/profiles/*.yaml\`, plus the site's \`profileDirs\` | whoever adds a device model | the register map of one device model: addresses, types, scaling, status words |
 | **Settings** | \`VIGIL_*\` environment variables, or a settings file | whoever runs the machine | broker URL, credential file paths, data folder, log level |
 
@@ -189,6 +192,20 @@ Beyond the field types below, the check also verifies:
 - no two devices on one bus share a unit id;
 - a channel of a computed register gives every param that has no default, and no unknown ones;
 - \`fastInterval\` is not longer than the interval it accelerates;
+- alarms: a level is complete (a band has \`low\` below \`high\`; rising and falling levels have a setpoint, written
+  or from the gas default); an alarm without \`gas\` gives L1 or L2; L1 is below L2 for a rising alarm (above for
+  a falling one; an L2 lies outside an L1 band); every level can clear again; \`lelBasis\` only with \`gas: ch4\`;
+  the setpoints can be written in \`setpointUnit\` and the readings converted to it — a gas alarm on a register that
+  reports no unit needs the channel's \`unit\` ("state the unit"); \`accelerate\` names existing devices;
+- crack grading: at least one criterion (cumulative, rate, tangent) that grades something, thresholds rising
+  blue < yellow < orange < red (the tangent defaults included), windows longer than 0, a value in mm;
+- outputs: ids unique and distinct from channel ids; exactly one of \`modbus\` / \`gpio\`; the Modbus device and
+  register exist and the register is a writable coil (fn 1) or holding register (fn 3); one output per coil and
+  per GPIO line; \`when\` is given, except for the healthy output, which takes none; every channel selector
+  matches a channel, and an alarm or crack rule matches a channel that can reach its level (a rule that can
+  never fire is an error); \`input\` conditions and \`feedback.channel\` are contacts (a GPIO contact input or a
+  one-bit register); \`minOn\` is at most a day and \`minOff\` at most an hour; an override expires within a day;
+- GPIO inputs: ids unique among all channels, one input or output per line, \`perPulse\` only on counters;
 - in profiles: \`status\`, \`decimalsFrom\` and \`unitFrom\` name existing registers (a status register needs
   \`states\`); \`bit\` and \`bits\` go with types \`bit\` and \`bitfield\`; 32-bit types only on fn 3/4; coils and
   discrete inputs (fn 1/2) are type \`bit\`; only fn 1 and fn 3 are writable; every address exists in the
@@ -210,6 +227,28 @@ first line pointing at the schema, relative to the file or as a URL:
 
 The example sites in \`config/examples/\` and the shipped profiles carry this line already.
 
+## Safety control
+
+A channel with \`alarm\` has two levels: **L1**, the warning (a fan starts, the platform is told), and **L2**, the
+alarm (latched: it stays until acknowledged *and* the value is back under L1). \`gas\` gives the default levels;
+write only what differs, e.g. \`L1: { setpoint: 5 }\` keeps the default direction, deadband and delays. A fault
+(no answer, a status word that says so, a sentinel, a value out of range, a value stuck for \`stuckAfter\`) is its
+own state and never reads as 0; over-range counts as above L2.
+
+GAS_DEFAULTS_TABLE
+
+A crack gauge channel with \`crack\` is graded blue < yellow < orange < red on the opening since its baseline
+(\`cumulative\`, mm), on the opening rate over a sliding window (\`rate\`, mm/h or mm/d) and on the improved tangent
+angle (\`tangent\`, degrees, once a steady-stage velocity is known). Any warning switches the channel's device (or
+the devices in \`accelerate\`) to its \`fastInterval\`.
+
+An **output** is a relay: a coil of a Modbus relay board (\`modbus\`) or a line of the gateway (\`gpio\`). It is on
+while any condition under \`when.any\` holds — \`{ alarm: L1, channels: [...] }\`, \`{ fault: true, channels: [...] }\`,
+\`{ crack: orange, channels: [...] }\` or \`{ input: tank1.lid, is: on }\` — and kept on and off for \`minOn\` /
+\`minOff\`. Channels are named by id or by a pattern where \`*\` stands for any characters (\`tank1.*\`). A fan
+also runs while a probe of its rule is in fault. The \`healthy\` output has no rule: it is energised while the
+safety loop runs and drops when the agent stops.
+
 ## Durations
 
 Intervals and back-offs are written with their unit: \`500ms\`, \`2s\`, \`5m\`, \`1h\`, \`7d\`. A bare number is
@@ -227,9 +266,23 @@ So a site can override a shipped profile by giving its own with the same id. Two
 folder are an error. To check a single profile file on its own, use \`checkProfileFile\` (the same messages).
 `;
 
+/** The default gas levels, from the table the alarm engine uses. */
+function gasDefaultsTable(): string {
+  const level = (spec: DefaultLevel, unit: string): string =>
+    spec.direction === 'band'
+      ? `outside ${spec.low}–${spec.high} ${unit}`
+      : `${spec.direction === 'rising' ? '≥' : '≤'} ${spec.setpoint} ${unit}`;
+  const lines = ['| `gas` | L1 (warning) | L2 (alarm, latched) |', '|---|---|---|'];
+  for (const [gas, defaults] of Object.entries(GAS_DEFAULTS)) {
+    const { L1, L2 } = defaults.levels;
+    lines.push(`| \`${gas}\` | ${level(L1, defaults.setpointUnit)} | ${level(L2, defaults.setpointUnit)} |`);
+  }
+  return lines.join('\n');
+}
+
 export function configurationDoc(): string {
   return [
-    INTRO,
+    INTRO.replace('GAS_DEFAULTS_TABLE', gasDefaultsTable()),
     '## Site file reference',
     '',
     siteJsonSchema().description ?? '',
