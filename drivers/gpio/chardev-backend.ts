@@ -3,6 +3,7 @@ import { LevelDebouncer } from './debouncer.js';
 import {
   chipCatalog,
   gpiogetArgs,
+  gpioinfoArgs,
   gpiomonArgs,
   gpiosetArgs,
   isBanner,
@@ -151,7 +152,7 @@ async function heldPerGpioinfo(
   for (;;) {
     if (abandoned()) return new Promise<never>(() => {});
     try {
-      const info = parseGpioinfo(await context.tools.run('gpioinfo', [at.chipName]));
+      const info = parseGpioinfo(await context.tools.run('gpioinfo', gpioinfoArgs(context.version, at.chipName)));
       const line = info[0]?.lines.find((candidate) => candidate.offset === at.offset);
       if (line && line.consumer === consumer && line.direction === direction) return 'ready';
     } catch {

@@ -172,6 +172,11 @@ export function gpiogetArgs(version: Pick<GpiodVersion, 'major'>, chip: string, 
   return ['--chip', chip, String(offset)];
 }
 
+/** Lists the lines of one chip (v2 would take a bare argument for a line name). */
+export function gpioinfoArgs(version: Pick<GpiodVersion, 'major'>, chip: string): string[] {
+  return version.major === 1 ? [chip] : ['--chip', chip];
+}
+
 /** Watches one line for both edges, one flushed output line per event. */
 export function gpiomonArgs(version: Pick<GpiodVersion, 'major'>, chip: string, offset: number): string[] {
   if (version.major === 1) return ['--line-buffered', `--format=${GPIOMON_FORMAT}`, chip, String(offset)];
