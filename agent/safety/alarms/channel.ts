@@ -123,7 +123,7 @@ export class ChannelMonitor {
     if (reading.unit !== '') this.unit = reading.unit;
     if (reading.reason === 'over-range') this.onOverRange(reading, now);
     else if (reading.reason === 'warm-up') this.onWarmUp(reading, now);
-    else if (reading.quality === 'bad' || reading.value === null) this.onFailure(reading, now);
+    else if (reading.quality === 'bad' || reading.value === null || !Number.isFinite(reading.value)) this.onFailure(reading, now);
     else this.onValue(reading.value, now);
   }
 
@@ -141,7 +141,6 @@ export class ChannelMonitor {
       const s2 = this.L2.elapse(now);
       if (s1 !== null || s2 !== null) this.applySteps(s1, s2, this.compared, now);
     }
-    if (this.crack) this.applyGrade(this.crack.evaluate(now), now);
   }
 
   private onValue(raw: number, now: number): void {
@@ -196,7 +195,7 @@ export class ChannelMonitor {
           cause: 'first good reading',
         });
       }
-      this.applyGrade(this.crack.evaluate(now), now);
+      this.applyGrade(this.crack.evaluate(), now);
     }
   }
 
@@ -235,7 +234,7 @@ export class ChannelMonitor {
     }
     const rule = this.spec.alarm!.overRangeRule;
     const cause = reading.detail ?? 'the probe reports over-range';
-    if (this.L1 && !this.L1.raised) this.raiseLevel(this.L1, now, false, this.L1.spec.raiseRule, cause);
+    if (this.L1 && !this.L1.raised) this.raiseLevel(this.L1, now, false, `${this.channelId} over-range (L1)`, cause);
     if (!L2.raised) this.raiseLevel(L2, now, true, rule, cause);
     else L2.latched = true;
   }
@@ -563,7 +562,7 @@ export class ChannelMonitor {
       rule: `${this.channelId} baseline set to ${withUnit(baseline, 'mm')}${value === undefined ? ' (its current value)' : ''}`,
       by,
     });
-    if (this.evaluable) this.applyGrade(crack.evaluate(now), now);
+    if (this.evaluable) this.applyGrade(crack.evaluate(), now);
     return { ok: true, baseline };
   }
 

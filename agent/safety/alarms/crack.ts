@@ -4,16 +4,20 @@ import { SampleHistory } from './history.js';
 import { GRADES, type CrackSpec, type GradeThresholds } from './spec.js';
 
 /**
- * Warning grades of one crack gauge, from three criteria (the worst wins):
- * - cumulative: |value − baseline| in mm;
- * - rate: |S(t) − S(t − W)| / W, in mm/h or mm/d, S held between samples;
- * - improved tangent angle: T = |S| / v (days), α = arctan(ΔT / Δt) with Δt = W in days, in degrees.
+ * Warning grades of one crack gauge, from three criteria (the worst wins), each measured at the latest sample t:
+ * - cumulative: |S(t)|, S = value − baseline, in mm;
+ * - rate: |S(t) − S(t − W)| / W, in mm/h or mm/d (S(t − W) interpolated between the samples around it);
+ * - improved tangent angle: T = |S| / v (days), α = arctan(ΔT / Δt) over Δt = W in days, in degrees.
  *   Steady creep at v gives ΔT = Δt, α = 45°; acceleration steepens it towards 90°.
+ * The windows end at the latest sample, not at "now": between samples nothing moves, so a grade cannot flap
+ * while the window slides between two readings. Readings that stop put the channel in fault, which keeps it.
+ * Until the history covers a window, that criterion grades nothing.
  * A grade is kept until its criterion falls clearly below the threshold: 10 % below for cumulative and rate,
  * 1° below for the angle (CLEAR_FRACTION, CLEAR_DEGREES), so a value hovering at a threshold does not flap.
  */
 
 export type Criterion = 'cumulative' | 'rate' | 'tangent';
+const CRITERIA: readonly Criterion[] = ['cumulative', 'rate', 'tangent'];
 
 /** Hysteresis of cumulative and rate grades: a grade clears below 90 % of its threshold. */
 export const CLEAR_FRACTION = 0.1;
@@ -49,6 +53,7 @@ export class CrackTracker {
   acknowledged = false;
   readonly history: SampleHistory | null;
   private latest: number | null = null;
+  private latestAt = 0;
   private readonly states: Record<Criterion, CriterionState> = {
     cumulative: { rank: 0, value: undefined },
     rate: { rank: 0, value: undefined },
@@ -85,6 +90,7 @@ export class CrackTracker {
   /** True when this sample became the baseline ('first-reading'). */
   sample(now: number, value: number): boolean {
     this.latest = value;
+    this.latestAt = now;
     this.history?.push(now, value);
     if (this.baseline !== null) return false;
     this.baseline = value;
@@ -112,6 +118,7 @@ export class CrackTracker {
     if (state.history && this.history) {
       for (const [time, value] of state.history) this.history.push(time, value);
       this.latest = this.history.latestValue() ?? null;
+      this.latestAt = this.history.latestTime() ?? 0;
     }
     if (state.grade) {
       this.rank = GRADES.indexOf(state.grade) + 1;
@@ -123,9 +130,10 @@ export class CrackTracker {
     }
   }
 
-  /** Re-grades at `now`, with the latest value held since its sample; the change, if the grade moved. */
-  evaluate(now: number): GradeChange | null {
+  /** Re-grades at the latest sample; the change, if the grade moved. */
+  evaluate(): GradeChange | null {
     if (this.latest === null || this.baseline === null) return null;
+    const now = this.latestAt;
     const s = this.spec;
     const previousRank = this.rank;
     const previousDecider = this.decider();
@@ -182,7 +190,7 @@ export class CrackTracker {
   /** The criterion holding the worst grade (the first of equals), or undefined when none grades. */
   private decider(): Criterion | undefined {
     let best: Criterion | undefined;
-    for (const criterion of ['cumulative', 'rate', 'tangent'] as const) {
+    for (const criterion of CRITERIA) {
       const rank = this.states[criterion].rank;
       if (rank > 0 && (best === undefined || rank > this.states[best].rank)) best = criterion;
     }

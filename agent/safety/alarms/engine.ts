@@ -26,8 +26,8 @@ const MAX_UNLISTED_CHANNELS = 1000;
  * latch), faults, warm-up, over-range, crack-gauge grades and accelerated polling.
  *
  * Pure and synchronous: no timers and no I/O. The caller hands in every poll's readings (`onReadings`) and
- * calls `tick()` periodically (about once a second) so time-based delays, stuck and silent detection and
- * sliding windows advance without new samples. All time comes from the clock; every decision is an event.
+ * calls `tick()` periodically (about once a second) so time-based delays and stuck and silent detection
+ * advance without new samples. All time comes from the clock; every decision is an event.
  */
 export class AlarmEngine {
   private readonly clock: Clock;
@@ -65,7 +65,10 @@ export class AlarmEngine {
     this.rethrowSinkError();
   }
 
-  /** Delays by time, stuck and silent detection, and crack windows sliding without new samples. */
+  /**
+   * Delays by time, stuck and silent detection. Crack windows end at their latest sample and need no tick:
+   * a gauge whose readings stop goes to fault (silent) and keeps its grade, as any fault does.
+   */
   tick(): void {
     const now = this.clock.now();
     for (const monitor of this.ordered) monitor.tick(now);

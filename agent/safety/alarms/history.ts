@@ -1,12 +1,11 @@
 /**
  * A bounded history of one crack gauge's values, enough to look back over the longest rate or tangent window.
- * Read as a step function (a value holds until the next sample), so a window sliding between samples changes
- * its answer only when a sample enters or leaves it.
+ * Between two samples the value is interpolated linearly, so a poll that comes a little early or late does not
+ * pull a whole extra interval into the window.
  *
- * Bounded twice: samples older than the window are dropped (one is kept at or before the window's start), and
- * samples are decimated to at least span / (capacity / 2) apart, the newest always kept as it came. Looking back
- * through a decimated stretch lands on a slightly older sample: for an opening crack the rate comes out
- * slightly higher, never lower (at most span / 250 of extra time, 0.4 %).
+ * Bounded twice: samples older than the span are dropped (one is kept at or before its start), and samples are
+ * decimated to at least span / (capacity / 2) apart, the newest always kept as it came: at most capacity points
+ * whatever the poll rate (a 1-min accelerated poll over a 1-day window keeps about 250).
  */
 export class SampleHistory {
   private readonly times: Float64Array;
@@ -40,9 +39,9 @@ export class SampleHistory {
     this.prune(time);
   }
 
-  /** The value held at `time`: the latest sample at or before it; undefined when the history starts later. */
+  /** The value at `time`, interpolated between the samples around it; undefined outside the history. */
   valueAt(time: number): number | undefined {
-    if (this.size === 0 || this.timeAt(0) > time) return undefined;
+    if (this.size === 0 || this.timeAt(0) > time || this.timeAt(this.size - 1) < time) return undefined;
     let lo = 0;
     let hi = this.size - 1;
     while (lo < hi) {
@@ -50,7 +49,16 @@ export class SampleHistory {
       if (this.timeAt(mid) <= time) lo = mid;
       else hi = mid - 1;
     }
-    return this.values[(this.head + lo) % this.capacity];
+    const t0 = this.timeAt(lo);
+    const v0 = this.valueOf(lo);
+    if (t0 === time || lo === this.size - 1) return v0;
+    const t1 = this.timeAt(lo + 1);
+    const v1 = this.valueOf(lo + 1);
+    return v0 + ((v1 - v0) * (time - t0)) / (t1 - t0);
+  }
+
+  latestTime(): number | undefined {
+    return this.size === 0 ? undefined : this.timeAt(this.size - 1);
   }
 
   latestValue(): number | undefined {
@@ -75,6 +83,10 @@ export class SampleHistory {
   private dropOldest(): void {
     this.head = (this.head + 1) % this.capacity;
     this.size--;
+  }
+
+  private valueOf(i: number): number {
+    return this.values[(this.head + i) % this.capacity]!;
   }
 
   private timeAt(i: number): number {

@@ -44,11 +44,12 @@ describe('gas levels: ramps through each level and back through the deadband', (
 
   it('a generic channel without gas uses its own levels, and a delay in samples', () => {
     const h = new Harness(
-      oneChannel({
-        id: 'well.level',
-        register: 'c',
-        unit: 'm',
-        alarm: { L1: { setpoint: 2, deadband: 0.5, delayOn: { samples: 2 } } },
+      oneChannel(
+        {
+          id: 'well.level',
+          register: 'c',
+          unit: 'm',
+          alarm: { L1: { setpoint: 2, deadband: 0.5, delayOn: { samples: 2 } } },
         },
         'dev1',
         '1m',
