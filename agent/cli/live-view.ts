@@ -26,12 +26,21 @@ export function renderSnapshot(agent: RunningAgent, color: boolean): string {
   const now = agent.clock.now();
   const lines: string[] = [];
   const readings = agent.latest.all().sort((a, b) => a.channelId.localeCompare(b.channelId));
-  lines.push(`${'channel'.padEnd(24)} ${'value'.padStart(10)} ${'unit'.padEnd(7)} ${'age'.padStart(6)}  quality`);
+  lines.push(`${'channel'.padEnd(24)} ${'value'.padStart(10)} ${'unit'.padEnd(7)} ${'age'.padStart(6)}  ${'alarm'.padEnd(12)} quality`);
   for (const reading of readings) {
     const age = `${((now - reading.monoTs) / 1000).toFixed(1)}s`;
     lines.push(
-      `${reading.channelId.padEnd(24)} ${formatValue(reading).padStart(10)} ${reading.unit.padEnd(7)} ${age.padStart(6)}  ${formatQuality(reading, color)}${reading.detail ? `  ${reading.detail}` : ''}`,
+      `${reading.channelId.padEnd(24)} ${formatValue(reading).padStart(10)} ${reading.unit.padEnd(7)} ${age.padStart(6)}  ${formatAlarm(agent, reading.channelId, color)} ${formatQuality(reading, color)}${reading.detail ? `  ${reading.detail}` : ''}`,
     );
+  }
+  const outputs = agent.outputs.statuses();
+  if (outputs.length > 0) {
+    lines.push('');
+    for (const output of outputs) {
+      const state = output.commanded === null ? '—' : output.commanded ? 'ON' : 'off';
+      const shown = color && output.commanded ? `\x1b[1m${state.padEnd(4)}\x1b[0m` : state.padEnd(4);
+      lines.push(`output ${output.outputId.padEnd(12)} ${shown} ${output.cause}${output.delivery === 'failed' ? '  (NOT CONFIRMED)' : ''}`);
+    }
   }
   lines.push('');
   for (const [id, bus] of agent.buses) {
@@ -49,7 +58,29 @@ export function renderSnapshot(agent: RunningAgent, color: boolean): string {
         `framing ${d.framingErrors}  exceptions ${d.exceptions}  latency ${d.latency.avgMs.toFixed(1)} ms  breaker ${d.breaker.state}`,
     );
   }
+  const events = agent.events.recent(6);
+  if (events.length > 0) {
+    lines.push('', 'recent events:');
+    for (const event of events) {
+      lines.push(`  ${new Date(event.wallTs).toISOString().slice(11, 19)}  ${event.type.padEnd(22)} ${event.rule}${event.cause ? ` — ${event.cause}` : ''}`);
+    }
+  }
   return lines.join('\n');
+}
+
+function formatAlarm(agent: RunningAgent, channelId: string, color: boolean): string {
+  const status = agent.alarms.channel(channelId);
+  let text = '';
+  if (status) {
+    if (status.fault) text = 'FAULT';
+    else if (status.level !== 'normal') text = status.level + (status.latched ? ' latched' : '');
+    else if (status.grade) text = status.grade.toUpperCase();
+    else if (status.warmUp) text = 'warm-up';
+    else text = 'ok';
+  }
+  const padded = text.padEnd(12);
+  if (!color || text === '' || text === 'ok') return padded;
+  return `\x1b[${text === 'warm-up' ? 33 : 31}m${padded}\x1b[0m`;
 }
 
 /**

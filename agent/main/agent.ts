@@ -2,20 +2,33 @@ import type { Site, Bus } from '../../config/schema/site.js';
 import { isSerialBus } from '../../config/schema/site.js';
 import type { Profile } from '../../config/schema/profile.js';
 import { createProfileDevice } from '../../drivers/modbus/index.js';
-import { ModbusBus, type BusOptions } from '../bus/index.js';
+import { createGpioBackend, GpioInputs, type GpioBackend, type SimulatedGpio } from '../../drivers/gpio/index.js';
+import { ModbusBus, type BusOptions, type BusTraceEvent } from '../bus/index.js';
 import { PollScheduler } from '../acquisition/index.js';
 import { createSystemClock, type Clock } from '../clock/index.js';
+import { CommandHandler } from '../commands/index.js';
 import type { Logger } from '../log/index.js';
 import { LatestReadings, ReadingStream } from '../readings/index.js';
+import { AlarmEngine, OutputController, SafetyEventLog, SafetyLoop } from '../safety/index.js';
+import { parseAlarmSnapshot } from '../safety/alarms/index.js';
+import type { OutputSnapshot } from '../safety/outputs/index.js';
+import { StateStore, loadState, stateFile } from '../state/index.js';
+import { createOutputDrivers } from './outputs.js';
 
 export interface AgentOptions {
   site: Site;
   profiles: ReadonlyMap<string, Profile>;
   logger: Logger;
   clock?: Clock;
+  /** Where long-running state (latches, baselines, outputs, counters) is kept; none = in memory only. */
+  dataDir?: string;
+  /** In-process GPIO chips, for the demo and tests (used when the site's GPIO backend is "simulated"). */
+  simulatedGpio?: SimulatedGpio;
+  /** Wire-level timing of every bus (benchmarks, diagnostics). */
+  busTrace?: (busId: string, event: BusTraceEvent) => void;
 }
 
-/** A running gateway: buses opened, devices polled, readings flowing. */
+/** A running gateway: buses opened, devices polled, readings flowing through the safety loop. */
 export interface RunningAgent {
   readonly site: Site;
   readonly stream: ReadingStream;
@@ -23,46 +36,76 @@ export interface RunningAgent {
   readonly buses: ReadonlyMap<string, ModbusBus>;
   readonly scheduler: PollScheduler;
   readonly clock: Clock;
+  readonly alarms: AlarmEngine;
+  readonly outputs: OutputController;
+  readonly safety: SafetyLoop;
+  readonly events: SafetyEventLog;
+  readonly commands: CommandHandler;
   stop(): Promise<void>;
 }
 
-function busOptions(bus: Bus, logger: Logger): BusOptions {
-  const common = { id: bus.id, timeoutMs: bus.timeoutMs, retries: bus.retries, logger: logger.child({ bus: bus.id }) };
-  const withGuard = bus.guardMs === undefined ? common : { ...common, guardMs: bus.guardMs };
-  if (isSerialBus(bus)) {
-    const { path, ...line } = bus.serial;
-    return { ...withGuard, transport: { kind: 'serial', path, line } };
-  }
-  const transport = bus.line
-    ? { kind: 'tcp' as const, host: bus.tcp.host, port: bus.tcp.port, line: bus.line }
-    : { kind: 'tcp' as const, host: bus.tcp.host, port: bus.tcp.port };
-  return { ...withGuard, transport };
+function busOptions(bus: Bus, logger: Logger, trace: AgentOptions['busTrace']): BusOptions {
+  const common: BusOptions = {
+    id: bus.id,
+    timeoutMs: bus.timeoutMs,
+    retries: bus.retries,
+    logger: logger.child({ bus: bus.id }),
+    transport: isSerialBus(bus)
+      ? (({ path, ...line }) => ({ kind: 'serial' as const, path, line }))(bus.serial)
+      : { kind: 'tcp', host: bus.tcp.host, port: bus.tcp.port, ...(bus.line ? { line: bus.line } : {}) },
+  };
+  if (bus.guardMs !== undefined) common.guardMs = bus.guardMs;
+  if (trace) common.trace = (event) => trace(bus.id, event);
+  return common;
 }
 
-/** Wires a validated site into buses, drivers and the poll scheduler, and starts polling at once. */
-export function startAgent(options: AgentOptions): RunningAgent {
+/** Entries are checked one by one by the controller; this only checks the envelope. */
+function isOutputSnapshot(value: unknown): value is OutputSnapshot {
+  return typeof value === 'object' && value !== null && (value as { version?: unknown }).version === 1 && typeof (value as { outputs?: unknown }).outputs === 'object';
+}
+
+function isCounterTotals(value: unknown): value is Record<string, number> {
+  return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'number' && Number.isFinite(v));
+}
+
+/** With no readings at all for this long, the field loop is stalled: three of the fastest poll intervals, at least 15 s. */
+function stallAfterMs(site: Site): number {
+  const intervals = site.devices.flatMap((d) => d.channels.map((c) => c.interval ?? d.interval));
+  return Math.max(15_000, 3 * Math.min(...intervals, 3_600_000));
+}
+
+/**
+ * Wires a validated site into buses, drivers, the poll scheduler and the safety loop, and starts polling.
+ * The first poll is issued before anything slow (GPIO tools, state writes) can hold it up.
+ */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { site, profiles, logger } = options;
   const clock = options.clock ?? createSystemClock();
+  const events = new SafetyEventLog(logger.child({ part: 'safety' }));
   const stream = new ReadingStream((error) => logger.error({ err: error }, 'reading listener failed'));
   const latest = new LatestReadings();
-  stream.subscribe((readings) => latest.update(readings));
   const scheduler = new PollScheduler(clock, (readings) => stream.publish(readings), logger);
 
-  const buses = new Map<string, ModbusBus>();
-  for (const bus of site.buses) buses.set(bus.id, new ModbusBus(busOptions(bus, logger)));
+  const file = options.dataDir ? stateFile(options.dataDir) : undefined;
+  const restored = file ? loadState(file) : { sections: {} };
+  if (restored.damaged) {
+    logger.error({ movedTo: restored.damaged.movedTo, error: restored.damaged.error }, 'state file was damaged: moved aside, starting from defaults');
+  }
+  const store = file ? new StateStore(file, logger.child({ part: 'state' })) : undefined;
 
+  const buses = new Map<string, ModbusBus>();
+  for (const bus of site.buses) buses.set(bus.id, new ModbusBus(busOptions(bus, logger, options.busTrace)));
   for (const device of site.devices) {
     const profile = profiles.get(device.profile);
     const bus = buses.get(device.bus);
     // The loader has already refused a site with either missing; this guards against a caller that skipped it.
     if (!profile || !bus) throw new Error(`device ${device.id}: profile or bus missing (run "vigil check" first)`);
     const timeoutMs = device.timeoutMs ?? profile.timeoutMs;
-    const retries = device.retries;
     bus.addDevice(device.id, {
       unit: device.unit,
       breaker: device.breaker,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(retries === undefined ? {} : { retries }),
+      ...(device.retries === undefined ? {} : { retries: device.retries }),
       ...(profile.requestGapMs === undefined ? {} : { requestGapMs: profile.requestGapMs }),
     });
     scheduler.addDevice({
@@ -71,21 +114,65 @@ export function startAgent(options: AgentOptions): RunningAgent {
       priority: device.priority,
       channels: device.channels.map((channel) => {
         const fast = channel.fastInterval ?? device.fastInterval;
-        return {
-          id: channel.id,
-          intervalMs: channel.interval ?? device.interval,
-          ...(fast === undefined ? {} : { fastIntervalMs: fast }),
-        };
+        return { id: channel.id, intervalMs: channel.interval ?? device.interval, ...(fast === undefined ? {} : { fastIntervalMs: fast }) };
       }),
     });
   }
 
+  const alarmState = restored.sections.alarms === undefined ? undefined : parseAlarmSnapshot(restored.sections.alarms);
+  if (alarmState && !alarmState.ok) logger.error({ error: alarmState.error }, 'stored alarm state unreadable: starting without it');
+  const alarms = new AlarmEngine({ site, clock, emit: events.sink, ...(alarmState?.ok ? { restore: alarmState.snapshot } : {}) });
+
+  const needsGpio = (site.gpio?.inputs.length ?? 0) > 0 || site.outputs.some((o) => o.gpio);
+  let gpio: GpioBackend | undefined;
+  if (needsGpio) {
+    try {
+      gpio = await createGpioBackend(site.gpio?.backend ?? 'auto', options.simulatedGpio ? { simulated: options.simulatedGpio } : {});
+    } catch (error) {
+      // Without GPIO the Modbus side still protects the site; the GPIO outputs report failed.
+      logger.error({ err: error }, 'GPIO unavailable');
+    }
+  }
+  const gpioInputs = gpio && site.gpio ? new GpioInputs(site.gpio.inputs, gpio, clock, (readings) => stream.publish(readings)) : undefined;
+  if (gpioInputs && isCounterTotals(restored.sections.gpio)) gpioInputs.restore(restored.sections.gpio);
+
+  const drivers = await createOutputDrivers(site, profiles, buses, gpio, logger);
+  const outputs = new OutputController({
+    outputs: site.outputs,
+    safety: alarms,
+    inputs: { latestValue: (channelId) => latest.get(channelId) },
+    drivers,
+    clock,
+    emit: events.sink,
+    channelIds: [...site.devices.flatMap((d) => d.channels.map((c) => c.id)), ...(site.gpio?.inputs.map((i) => i.id) ?? [])],
+    ...(isOutputSnapshot(restored.sections.outputs) ? { restore: restored.sections.outputs } : {}),
+  });
+
+  const safety = new SafetyLoop({
+    clock,
+    logger,
+    alarms,
+    outputs,
+    accelerate: (deviceId, on) => scheduler.setAccelerated(deviceId, on),
+    stateChanged: () => store?.markDirty(),
+    stallAfterMs: stallAfterMs(site),
+  });
+
+  if (store) {
+    store.section('alarms', () => alarms.snapshot());
+    store.section('outputs', () => outputs.snapshot());
+    if (gpioInputs) store.section('gpio', () => gpioInputs.snapshot());
+    events.subscribe(() => store.markDirty());
+  }
+  // Latest first: input conditions and feedback read it when the same readings reach the safety loop.
+  stream.subscribe((readings) => latest.update(readings));
+  stream.subscribe((readings) => safety.onReadings(readings));
+
+  safety.start();
   for (const bus of buses.values()) bus.start();
   scheduler.start();
-  logger.info(
-    { site: site.site.id, buses: site.buses.length, devices: site.devices.length },
-    'agent started',
-  );
+  void gpioInputs?.start();
+  logger.info({ site: site.site.id, buses: site.buses.length, devices: site.devices.length, outputs: site.outputs.length }, 'agent started');
 
   return {
     site,
@@ -94,9 +181,19 @@ export function startAgent(options: AgentOptions): RunningAgent {
     buses,
     scheduler,
     clock,
+    alarms,
+    outputs,
+    safety,
+    events,
+    commands: new CommandHandler(alarms, outputs),
     async stop() {
+      // Outputs go to their shutdown states while the buses can still carry the writes.
+      await safety.stop();
       scheduler.stop();
+      await gpioInputs?.stop();
       await Promise.all([...buses.values()].map((bus) => bus.stop()));
+      await gpio?.close();
+      await store?.flush();
       clock.close();
       logger.info('agent stopped');
     },

@@ -42,8 +42,8 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-function run(input: SiteInput): RunningAgent {
-  const agent = startAgent({ site: siteSchema.parse(input), profiles, logger: silentLogger() });
+async function run(input: SiteInput): Promise<RunningAgent> {
+  const agent = await startAgent({ site: siteSchema.parse(input), profiles, logger: silentLogger() });
   cleanups.push(() => agent.stop());
   return agent;
 }
@@ -70,7 +70,7 @@ describe('agent over RTU-over-TCP', () => {
       }),
     );
     if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
-    const agent = run({
+    const agent = await run({
       site: { id: 't', name: 'test' },
       buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 300, retries: 1 }],
       devices: [
@@ -125,7 +125,7 @@ describe('agent over a serial port (socat pty)', () => {
         devices: [{ unit: 7, profile: gas, values: { unit_code: { constant: 0x0400 }, concentration: { constant: 4.2 } } }],
       });
     let sim = await startSim();
-    const agent = run({
+    const agent = await run({
       site: { id: 't', name: 'test' },
       buses: [{ id: 'usb0', serial: { path: pty.a, ...line }, timeoutMs: 300 }],
       devices: [{ ...gasProbe('h2s', 7, 'usb0'), breaker: { failures: 50, minBackoff: '1s', maxBackoff: '1s' } }],

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfiles, loadSite, formatErrors, shippedProfileDir } from '../../../config/index.js';
 import type { Site } from '../../../config/schema/site.js';
@@ -59,7 +61,8 @@ export const demoCommand: Command = {
     const level = typeof args.values['log-level'] === 'string' ? args.values['log-level'] : 'warn';
     const logger = createLogger({ level: level as 'warn', pretty: Boolean(stdout.isTTY) });
     const site = onSimulator(loaded.site, simulator.endpoint.host, simulator.endpoint.port);
-    const agent = startAgent({ site, profiles, logger });
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
+    const agent = await startAgent({ site, profiles, logger, dataDir });
     const stopView = startLiveView(agent, { out: stdout, title: `DEMO ${site.site.name} (simulated devices on ${simulator.endpoint.host}:${simulator.endpoint.port})` });
 
     await stopRequested;

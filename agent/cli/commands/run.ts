@@ -41,7 +41,7 @@ export const runCommand: Command = {
     const profiles = new Map([...loaded.profiles].map(([id, entry]) => [id, entry.profile]));
     let agent;
     try {
-      agent = startAgent({ site: loaded.site, profiles, logger });
+      agent = await startAgent({ site: loaded.site, profiles, logger, dataDir: settings.dataDir });
     } catch (error) {
       logger.fatal({ err: error }, 'agent failed to start');
       return EXIT_RUNTIME_FAILURE;
