@@ -130,16 +130,15 @@ function sampleNames(names: readonly string[]): string {
 
 function pinned(chip: GpioChipInfo, offset: number): ResolvedGpioLine {
   const lineName = chip.lineNames?.[offset] ?? null;
+  const sysfsNumber = chip.sysfsBase === undefined ? undefined : chip.sysfsBase + offset;
+  const where = `${chip.label} offset ${offset}${sysfsNumber === undefined ? '' : `, sysfs ${sysfsNumber}`}`;
   const resolved: ResolvedGpioLine = {
     chipName: chip.name,
     chipLabel: chip.label,
     offset,
     lineName,
-    text: `${lineName ? `${lineName} (` : ''}${chip.label} offset ${offset}${lineName ? ')' : ''}`,
+    text: lineName ? `${lineName} (${where})` : where,
   };
-  if (chip.sysfsBase !== undefined) {
-    resolved.sysfsNumber = chip.sysfsBase + offset;
-    resolved.text += `, sysfs ${resolved.sysfsNumber}`;
-  }
+  if (sysfsNumber !== undefined) resolved.sysfsNumber = sysfsNumber;
   return resolved;
 }

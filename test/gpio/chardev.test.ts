@@ -209,7 +209,11 @@ setInterval(() => {}, 1 << 30);
       // Should the kernel not have ended them, end the stand-in tools here rather than leave them running.
       for (const offset of [17, 27]) {
         const pid = fake.held(offset)?.pid;
-        if (pid) process.kill(pid, 'SIGTERM');
+        try {
+          if (pid) process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
       }
     }
   });
