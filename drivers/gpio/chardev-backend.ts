@@ -133,7 +133,11 @@ async function takeLine(
   const outcome = await Promise.race([ready, held.exited, timeout]);
   settled = true;
   clearTimeout(timer);
-  if (outcome === 'ready') return held;
+  if (outcome === 'ready') {
+    if (held.running()) return held;
+    // v1: gpioinfo showed the line held by a tool of that name, but ours had failed: another process holds it.
+    throw new Error(`cannot take ${at.text}: ${describeExit(tool, await held.exited)}`);
+  }
   if (outcome === 'timeout') {
     await held.stop();
     throw new Error(`${tool} did not take ${at.text} within ${context.requestTimeoutMs} ms`);

@@ -80,18 +80,11 @@ function createChosen(detection: GpioDetection, options: GpioBackendOptions): Pr
 }
 
 function chardevOptions(options: GpioBackendOptions): Parameters<typeof createChardevBackend>[0] {
-  return {
-    ...(options.gpiodToolsDir !== undefined ? { toolsDir: options.gpiodToolsDir } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  };
+  return { toolsDir: options.gpiodToolsDir, now: options.now };
 }
 
 function sysfsOptions(options: GpioBackendOptions): Parameters<typeof createSysfsBackend>[0] {
-  return {
-    ...(options.sysfsRoot !== undefined ? { root: options.sysfsRoot } : {}),
-    ...(options.sysfsGpio ? { createGpio: options.sysfsGpio } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  };
+  return { root: options.sysfsRoot, createGpio: options.sysfsGpio, now: options.now };
 }
 
 async function gpiochipDevices(devRoot: string): Promise<string[]> {

@@ -130,7 +130,7 @@ export class GpioInputs {
     if (!this.running) return;
     const failure = channel.line?.failure() ?? null;
     if (channel.line && failure !== null) {
-      const broken = this.detach(channel, failure);
+      const broken = this.detach(channel, channel.line, failure);
       this.emit([this.reading(channel)]);
       void broken
         .release()
@@ -150,13 +150,12 @@ export class GpioInputs {
   }
 
   private async close(channel: InputChannel, why: string): Promise<void> {
-    const line = channel.line ? this.detach(channel, why) : undefined;
+    const line = channel.line ? this.detach(channel, channel.line, why) : undefined;
     await line?.release().catch(() => {});
   }
 
   /** Stops listening to the channel's line and forgets it; the caller releases it. */
-  private detach(channel: InputChannel, why: string): GpioInputLine {
-    const line = channel.line!;
+  private detach(channel: InputChannel, line: GpioInputLine, why: string): GpioInputLine {
     channel.unsubscribe?.();
     channel.unsubscribe = undefined;
     channel.line = undefined;
