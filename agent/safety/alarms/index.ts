@@ -5,6 +5,15 @@
 export { AlarmEngine, type AlarmEngineOptions } from './engine.js';
 export type { ChannelSafetyStatus } from './status.js';
 export { alarmSnapshotSchema, parseAlarmSnapshot, type AlarmSnapshot, type ChannelSnapshot } from './snapshot.js';
-export { GAS_DEFAULTS } from './gas-defaults.js';
+/** The one table of gas defaults and unit rules; the site-file checks and the reference docs use it too. */
+export {
+  BAND_DEADBAND_FRACTION,
+  DEADBAND_FRACTION,
+  GAS_DEFAULTS,
+  GAS_DELAY_ON_MS,
+  type DefaultLevel,
+  type Direction,
+  type GasDefaults,
+} from './gas-defaults.js';
+export { DEFAULT_LEL_BASIS, MOLAR_MASS, canonicalUnit, conversion, type Conversion, type UnitContext } from './units.js';
 export { CLEAR_DEGREES, CLEAR_FRACTION } from './crack.js';
-export { DEFAULT_LEL_BASIS, MOLAR_MASS, conversion, canonicalUnit } from './units.js';
