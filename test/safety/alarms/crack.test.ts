@@ -6,7 +6,6 @@ import { Harness, siteWith } from './harness.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 
 type Crack = NonNullable<SiteInput['devices'][number]['channels'][number]['crack']>;
 
