@@ -168,8 +168,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   stream.subscribe((readings) => latest.update(readings));
   stream.subscribe((readings) => safety.onReadings(readings));
 
-  safety.start();
+  // Buses first: the outputs' start-up states are written through them.
   for (const bus of buses.values()) bus.start();
+  safety.start();
   scheduler.start();
   void gpioInputs?.start();
   logger.info({ site: site.site.id, buses: site.buses.length, devices: site.devices.length, outputs: site.outputs.length }, 'agent started');

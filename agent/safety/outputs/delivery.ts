@@ -17,6 +17,13 @@ export const DEFAULT_CONFIRM_MS = 10_000;
 export const DEFAULT_RETRIES = 2;
 /** After output-failed: keep trying, but at a pace that does not crowd the bus. */
 export const FAILED_RETRY_MS = 60_000;
+/**
+ * A write that came back with an error (port down, device not answering) is tried again this soon: a fan
+ * must start as soon as the relay board can hear it, not a confirmation window later.
+ */
+export const WRITE_ERROR_RETRY_MS = 1_000;
+/** After output-failed, a write that keeps erroring is retried at this pace (cheap while the port is down). */
+export const FAILED_WRITE_ERROR_RETRY_MS = 5_000;
 
 export interface DeliverySettings {
   outputId: string;
@@ -89,7 +96,7 @@ export class Delivery {
     }
     if (now < attempt.deadline) return;
     if (this.current === 'failed') {
-      this.retry(attempt, now + FAILED_RETRY_MS);
+      this.retry(attempt, now + (attempt.write === 'error' ? FAILED_WRITE_ERROR_RETRY_MS : FAILED_RETRY_MS));
     } else if (this.retriesUsed < this.retries()) {
       this.retriesUsed++;
       this.retry(attempt, now + this.confirmMs());
@@ -117,6 +124,10 @@ export class Delivery {
     if (this.attempt?.seq !== attempt.seq) return;
     attempt.write = result.ok ? 'ok' : 'error';
     this.writeError = result.ok ? undefined : result.error;
+    if (!result.ok) {
+      const soon = this.settings.clock.now() + (this.current === 'failed' ? FAILED_WRITE_ERROR_RETRY_MS : WRITE_ERROR_RETRY_MS);
+      attempt.deadline = Math.min(attempt.deadline, soon);
+    }
     this.check();
   }
 
