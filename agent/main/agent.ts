@@ -24,6 +24,8 @@ export interface AgentOptions {
   dataDir?: string;
   /** In-process GPIO chips, for the demo and tests (used when the site's GPIO backend is "simulated"). */
   simulatedGpio?: SimulatedGpio;
+  /** Fault injection (bench:safety): every state commit takes this much longer. */
+  stateCommitDelayMs?: number;
   /** Wire-level timing of every bus (benchmarks, diagnostics). */
   busTrace?: (busId: string, event: BusTraceEvent) => void;
 }
@@ -91,7 +93,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   if (restored.damaged) {
     logger.error({ movedTo: restored.damaged.movedTo, error: restored.damaged.error }, 'state file was damaged: moved aside, starting from defaults');
   }
-  const store = file ? new StateStore(file, logger.child({ part: 'state' })) : undefined;
+  const store = file ? new StateStore(file, logger.child({ part: 'state' }), 1000, options.stateCommitDelayMs ?? 0) : undefined;
 
   const buses = new Map<string, ModbusBus>();
   for (const bus of site.buses) buses.set(bus.id, new ModbusBus(busOptions(bus, logger, options.busTrace)));

@@ -4,6 +4,8 @@ import type { Logger } from '../log/index.js';
 import type { AlarmEngine } from './alarms/index.js';
 import type { OutputController } from './outputs/index.js';
 
+const PERIODIC_SAVE_MS = 60_000;
+
 export interface SafetyLoopOptions {
   clock: Clock;
   logger: Logger;
@@ -40,10 +42,12 @@ export class SafetyLoop {
   private readonly tickMs: number;
   private readonly startedAt: number;
   private wasAlive = true;
+  private lastPeriodicSave: number;
 
   constructor(private readonly options: SafetyLoopOptions) {
     this.tickMs = options.tickMs ?? 250;
     this.startedAt = options.clock.now();
+    this.lastPeriodicSave = this.startedAt;
   }
 
   /** The hot path: one poll's readings. */
@@ -97,6 +101,11 @@ export class SafetyLoop {
       else this.options.logger.error({ reason: liveness.reason }, 'safety loop stalled: healthy output dropped');
     }
     this.options.outputs.setHealthy(liveness.alive);
+    // Crack history and counters change without events; save them now and then so a restart loses little.
+    if (this.lastTick - this.lastPeriodicSave >= PERIODIC_SAVE_MS) {
+      this.lastPeriodicSave = this.lastTick;
+      this.options.stateChanged();
+    }
   }
 
   private syncAcceleration(): void {

@@ -53,6 +53,8 @@ export class StateStore {
     private readonly file: string,
     private readonly logger: Logger,
     private readonly minIntervalMs = 1000,
+    /** Fault injection for benchmarks and tests: every commit takes this much longer (a dying SD card). */
+    private readonly commitDelayMs = 0,
   ) {}
 
   /** Registers a section; `snapshot` is called at write time, so the newest state is what gets written. */
@@ -98,6 +100,7 @@ export class StateStore {
       try {
         await handle.writeFile(JSON.stringify(body));
         await handle.sync();
+        if (this.commitDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.commitDelayMs));
       } finally {
         await handle.close();
       }
