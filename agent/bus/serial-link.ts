@@ -1,10 +1,12 @@
 import { SerialPort } from 'serialport';
 import type { LineSettings } from '../../drivers/modbus/rtu.js';
+import { watchDeviceIdentity, type IdentityWatch } from '../../drivers/serial/index.js';
 import { LinkBase } from './link.js';
 
 /** A local serial port (USB RS-485 adapter, UART with auto-direction transceiver, or a pty in tests). */
 export class SerialLink extends LinkBase {
   private port: SerialPort | null = null;
+  private identity: IdentityWatch | undefined;
 
   constructor(
     private readonly path: string,
@@ -42,6 +44,7 @@ export class SerialLink extends LinkBase {
           return;
         }
         this.markOpen();
+        this.identity = watchDeviceIdentity(this.path, (why) => this.markLost(new Error(why)));
         resolve();
       });
     });
@@ -56,6 +59,7 @@ export class SerialLink extends LinkBase {
   }
 
   destroy(): Promise<void> {
+    this.identity?.stop();
     this.markSpent();
     const port = this.port;
     this.port = null;

@@ -4,6 +4,7 @@
  * the line while the gateway's adapter comes and goes.
  */
 import { SerialPort } from 'serialport';
+import { watchDeviceIdentity } from '../serial/index.js';
 import type { LineSettings } from '../modbus/rtu.js';
 import { SimulatedBus } from './bus.js';
 import { RequestFramer } from './framer.js';
@@ -50,7 +51,15 @@ export async function startSerialSimulator(
     );
     opened.on('data', (chunk: Buffer) => framer.push(chunk));
     opened.on('error', () => undefined);
+    // A vanished pty does not always raise 'close' here: watch the path too, and let go of a dead port.
+    const identity = watchDeviceIdentity(opts.path, () => {
+      if (port !== opened) return;
+      void closePort(opened).then(() => {
+        if (port === opened) opened.emit('close');
+      });
+    });
     opened.on('close', () => {
+      identity.stop();
       framer.close();
       if (port === opened) port = null;
       if (!stopping) scheduleReopen();

@@ -85,8 +85,9 @@ describe('ModbusBus reconnects by itself', () => {
     const failures = loop.outcomes.filter((o) => !o.ok);
     const kinds = new Set(failures.map((o) => (o.ok ? 'ok' : o.failure)));
     expect(kinds.has('port-down')).toBe(true);
-    // The simulated device reopens its end of the line every 100 ms: a request sent before it is back times out.
-    expect([...kinds].every((kind) => kind === 'port-down' || kind === 'timeout')).toBe(true);
+    // The simulated device reopens its end of the line every 100 ms: a request sent before it is back times out,
+    // and on a loaded machine enough of them can open the device's breaker for a while.
+    expect([...kinds].filter((kind) => !['port-down', 'timeout', 'breaker-open'].includes(kind))).toEqual([]);
     expect(loop.outcomes.filter((o) => o.ok).every((o) => JSON.stringify(o) === JSON.stringify(GOOD_ANSWER))).toBe(true);
     expect(running.counters()).toMatchObject({ connected: true, reconnects: 1, disconnects: 1 });
   });

@@ -1,0 +1,1 @@
+export { watchDeviceIdentity, type IdentityWatch } from './identity.js';
