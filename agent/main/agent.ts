@@ -61,13 +61,27 @@ function busOptions(bus: Bus, logger: Logger, trace: AgentOptions['busTrace']): 
   return common;
 }
 
+/**
+ * Builds an engine from its stored state; if that state makes it throw, builds it fresh instead. A damaged
+ * state file must cost the memory of the past, never the protection of the present.
+ */
+function withRestore<T, S>(build: (restore: S | undefined) => T, restore: S | undefined, logger: Logger, what: string): T {
+  if (restore === undefined) return build(undefined);
+  try {
+    return build(restore);
+  } catch (error) {
+    logger.error({ err: error }, `stored ${what} state unusable: starting without it`);
+    return build(undefined);
+  }
+}
+
 /** Entries are checked one by one by the controller; this only checks the envelope. */
 function isOutputSnapshot(value: unknown): value is OutputSnapshot {
   return typeof value === 'object' && value !== null && (value as { version?: unknown }).version === 1 && typeof (value as { outputs?: unknown }).outputs === 'object';
 }
 
 function isCounterTotals(value: unknown): value is Record<string, number> {
-  return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'number' && Number.isFinite(v));
+  return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
 }
 
 /** With no readings at all for this long, the field loop is stalled: three of the fastest poll intervals, at least 15 s. */
@@ -123,32 +137,43 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const alarmState = restored.sections.alarms === undefined ? undefined : parseAlarmSnapshot(restored.sections.alarms);
   if (alarmState && !alarmState.ok) logger.error({ error: alarmState.error }, 'stored alarm state unreadable: starting without it');
-  const alarms = new AlarmEngine({ site, clock, emit: events.sink, ...(alarmState?.ok ? { restore: alarmState.snapshot } : {}) });
+  const alarms = withRestore(
+    (restore) => new AlarmEngine({ site, clock, emit: events.sink, ...(restore ? { restore } : {}) }),
+    alarmState?.ok ? alarmState.snapshot : undefined,
+    logger,
+    'alarm',
+  );
 
   const needsGpio = (site.gpio?.inputs.length ?? 0) > 0 || site.outputs.some((o) => o.gpio);
-  let gpio: GpioBackend | undefined;
-  if (needsGpio) {
-    try {
-      gpio = await createGpioBackend(site.gpio?.backend ?? 'auto', options.simulatedGpio ? { simulated: options.simulatedGpio } : {});
-    } catch (error) {
-      // Without GPIO the Modbus side still protects the site; the GPIO outputs report failed.
-      logger.error({ err: error }, 'GPIO unavailable');
-    }
-  }
-  const gpioInputs = gpio && site.gpio ? new GpioInputs(site.gpio.inputs, gpio, clock, (readings) => stream.publish(readings)) : undefined;
-  if (gpioInputs && isCounterTotals(restored.sections.gpio)) gpioInputs.restore(restored.sections.gpio);
+  // GPIO discovery runs external tools: it proceeds beside the first poll, never before it.
+  const gpioReady: Promise<GpioBackend | undefined> = needsGpio
+    ? createGpioBackend(site.gpio?.backend ?? 'auto', options.simulatedGpio ? { simulated: options.simulatedGpio } : {}).catch((error: unknown) => {
+        // Without GPIO the Modbus side still protects the site; the GPIO outputs report failed.
+        logger.error({ err: error }, 'GPIO unavailable');
+        return undefined;
+      })
+    : Promise.resolve(undefined);
+  let gpioInputs: GpioInputs | undefined;
+  let stopping = false;
 
-  const drivers = await createOutputDrivers(site, profiles, buses, gpio, logger);
-  const outputs = new OutputController({
-    outputs: site.outputs,
-    safety: alarms,
-    inputs: { latestValue: (channelId) => latest.get(channelId) },
-    drivers,
-    clock,
-    emit: events.sink,
-    channelIds: [...site.devices.flatMap((d) => d.channels.map((c) => c.id)), ...(site.gpio?.inputs.map((i) => i.id) ?? [])],
-    ...(isOutputSnapshot(restored.sections.outputs) ? { restore: restored.sections.outputs } : {}),
-  });
+  const drivers = createOutputDrivers(site, profiles, buses, gpioReady, logger);
+  const outputSnapshot = isOutputSnapshot(restored.sections.outputs) ? restored.sections.outputs : undefined;
+  const outputs = withRestore(
+    (restore) =>
+      new OutputController({
+        outputs: site.outputs,
+        safety: alarms,
+        inputs: { latestValue: (channelId) => latest.get(channelId) },
+        drivers,
+        clock,
+        emit: events.sink,
+        channelIds: [...site.devices.flatMap((d) => d.channels.map((c) => c.id)), ...(site.gpio?.inputs.map((i) => i.id) ?? [])],
+        ...(restore ? { restore } : {}),
+      }),
+    outputSnapshot,
+    logger,
+    'output',
+  );
 
   const safety = new SafetyLoop({
     clock,
@@ -163,7 +188,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   if (store) {
     store.section('alarms', () => alarms.snapshot());
     store.section('outputs', () => outputs.snapshot());
-    if (gpioInputs) store.section('gpio', () => gpioInputs.snapshot());
+    // Counter totals survive even if GPIO is late or absent this time: what was stored is kept as it was.
+    store.section('gpio', () => gpioInputs?.snapshot() ?? restored.sections.gpio ?? {});
     events.subscribe(() => store.markDirty());
   }
   // Latest first: input conditions and feedback read it when the same readings reach the safety loop.
@@ -174,7 +200,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   for (const bus of buses.values()) bus.start();
   safety.start();
   scheduler.start();
-  void gpioInputs?.start();
+  const gpioStarted = gpioReady.then(async (backend) => {
+    if (!backend || !site.gpio || stopping) return;
+    const inputs = new GpioInputs(site.gpio.inputs, backend, clock, (readings) => stream.publish(readings));
+    if (isCounterTotals(restored.sections.gpio)) {
+      try {
+        inputs.restore(restored.sections.gpio);
+      } catch (error) {
+        logger.error({ err: error }, 'stored GPIO counter totals unusable: counting from zero');
+      }
+    }
+    gpioInputs = inputs;
+    await inputs.start();
+  });
   logger.info({ site: site.site.id, buses: site.buses.length, devices: site.devices.length, outputs: site.outputs.length }, 'agent started');
 
   return {
@@ -191,11 +229,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     commands: new CommandHandler(alarms, outputs),
     async stop() {
       // Outputs go to their shutdown states while the buses can still carry the writes.
+      stopping = true;
       await safety.stop();
       scheduler.stop();
+      await gpioStarted.catch(() => undefined);
       await gpioInputs?.stop();
       await Promise.all([...buses.values()].map((bus) => bus.stop()));
-      await gpio?.close();
+      await (await gpioReady)?.close();
       await store?.flush();
       clock.close();
       logger.info('agent stopped');

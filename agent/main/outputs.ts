@@ -1,5 +1,5 @@
 import type { Profile } from '../../config/schema/profile.js';
-import type { Output, Site } from '../../config/schema/index.js';
+import type { GpioLine, Output, Site } from '../../config/schema/index.js';
 import { gpioOutputDriver, type GpioBackend } from '../../drivers/gpio/index.js';
 import type { ModbusBus } from '../bus/index.js';
 import type { Logger } from '../log/index.js';
@@ -30,16 +30,36 @@ function modbusDriver(output: Output & { modbus: NonNullable<Output['modbus']> }
 }
 
 /**
+ * A GPIO output whose line is opened once GPIO discovery has finished: discovery runs external tools and must
+ * never hold up the first poll or the Modbus outputs. Writes before then wait for it.
+ */
+function deferredGpioDriver(gpio: Promise<GpioBackend | undefined>, line: GpioLine, description: string, logger: Logger): OutputDriver {
+  const driver = gpio.then(
+    (backend) => (backend ? gpioOutputDriver(backend, line, description) : undefined),
+  ).catch((error: unknown) => {
+    logger.error({ err: error, line: description }, 'cannot open GPIO output');
+    return undefined;
+  });
+  return {
+    description,
+    async write(on: boolean) {
+      const ready = await driver;
+      return ready ? ready.write(on) : { ok: false, error: `${description}: no GPIO on this gateway` };
+    },
+  };
+}
+
+/**
  * One driver per output. An output whose driver cannot be made is left out and logged: the controller reports
  * it as failed and drives the others.
  */
-export async function createOutputDrivers(
+export function createOutputDrivers(
   site: Site,
   profiles: ReadonlyMap<string, Profile>,
   buses: ReadonlyMap<string, ModbusBus>,
-  gpio: GpioBackend | undefined,
+  gpio: Promise<GpioBackend | undefined>,
   logger: Logger,
-): Promise<Map<string, OutputDriver>> {
+): Map<string, OutputDriver> {
   const drivers = new Map<string, OutputDriver>();
   for (const output of site.outputs) {
     if (output.modbus) {
@@ -47,16 +67,8 @@ export async function createOutputDrivers(
       if (typeof driver === 'string') logger.error({ output: output.id }, driver);
       else drivers.set(output.id, driver);
     } else if (output.gpio) {
-      if (!gpio) {
-        logger.error({ output: output.id }, 'no GPIO on this gateway: output cannot be driven');
-        continue;
-      }
-      try {
-        const chip = output.gpio.chip ? `${output.gpio.chip}:` : '';
-        drivers.set(output.id, await gpioOutputDriver(gpio, output.gpio, `GPIO ${chip}${output.gpio.line}`));
-      } catch (error) {
-        logger.error({ output: output.id, err: error }, 'cannot open GPIO output');
-      }
+      const chip = output.gpio.chip ? `${output.gpio.chip}:` : '';
+      drivers.set(output.id, deferredGpioDriver(gpio, output.gpio, `GPIO ${chip}${output.gpio.line}`, logger));
     }
   }
   return drivers;

@@ -35,8 +35,13 @@ export function loadState(file: string): LoadedState {
     }
     return { sections: parsed.sections };
   } catch (error) {
-    const movedTo = `${file}.damaged-${Date.now()}`;
-    renameSync(file, movedTo);
+    let movedTo = `${file}.damaged-${Date.now()}`;
+    try {
+      renameSync(file, movedTo);
+    } catch (renameError) {
+      // A read-only or full disk must not stop the agent: run from defaults, leave the file where it is.
+      movedTo = `(left in place: ${(renameError as Error).message})`;
+    }
     return { sections: {}, damaged: { movedTo, error: (error as Error).message } };
   }
 }

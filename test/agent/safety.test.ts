@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,5 +159,25 @@ describe('local safety over a real bus', () => {
     expect(results.every((r) => !r.ok)).toBe(true);
     expect(results[0]).toMatchObject({ ok: false, error: expect.stringContaining('for') });
     expect(agent.outputs.status('fan')?.override).toEqual(before);
+  });
+
+  it('starts and protects the site even when its stored state is nonsense', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-badstate-'));
+    writeFileSync(
+      join(dataDir, 'state.json'),
+      JSON.stringify({
+        version: 1,
+        sections: {
+          gpio: { lid: -1 },
+          alarms: { bogus: true },
+          outputs: { version: 1, outputs: { fan: { commanded: 'yes', override: { state: 'sideways', remainingMs: -5 } } } },
+        },
+      }),
+    );
+    const sim = await tank({ constant: 30 });
+    const agent = await start(site(sim), dataDir);
+    await until(() => agent.alarms.channel('tank.ch4')?.level === 'L1');
+    await until(() => fanCoil(sim));
+    expect(agent.outputs.status('fan')?.override).toBeUndefined();
   });
 });
