@@ -1,0 +1,312 @@
+import { encodeGroup, groupEnd, recordSize, type Batch, type BatchLimits } from './batch.js';
+import type { OutboxReader, OutboxRecord } from './outbox-port.js';
+import type { OutgoingMessage, PlatformProfile } from './profile.js';
+import type { TokenBucket } from './token-bucket.js';
+
+/** Counters that outlive one connection. */
+export interface DeliveryCounters {
+  messages: number;
+  liveRecords: number;
+  historicalRecords: number;
+  /** PUBACKs that carried an error reason code: the records stay in the outbox for the next connection. */
+  rejectedMessages: number;
+  /** Records with a payload no profile could encode: acked and dropped, counted here. */
+  undecodable: number;
+  /** Times the live queue overflowed (window stuck) and its records were left to the backlog replay. */
+  liveOverflows: number;
+  /** Connections dropped because PUBACKs stopped coming. */
+  ackTimeouts: number;
+}
+
+export function newCounters(): DeliveryCounters {
+  return { messages: 0, liveRecords: 0, historicalRecords: 0, rejectedMessages: 0, undecodable: 0, liveOverflows: 0, ackTimeouts: 0 };
+}
+
+export interface DeliveryOptions {
+  outbox: OutboxReader;
+  publish: (message: OutgoingMessage, done: (error: Error | undefined) => void) => void;
+  profile: PlatformProfile;
+  /** QoS 1 messages in flight at most (already the minimum of the setting and the broker's receive maximum). */
+  window: number;
+  /** Window slots the backlog replay leaves free for live data. */
+  liveReserve: number;
+  limits: BatchLimits;
+  bucket: TokenBucket;
+  /** Live records queued at most while the window is full; beyond it they are left to the backlog replay. */
+  maxLiveRecords: number;
+  ackTimeoutMs: number;
+  counters: DeliveryCounters;
+  /** Called once when PUBACKs stop coming: the owner drops the connection. */
+  onStall: (reason: string) => void;
+  onRejected: (error: Error, records: number) => void;
+  onReadError: (error: unknown) => void;
+  /** Other QoS 1 messages of the same connection in flight (command results): they count against the window. */
+  extraInflight?: () => number;
+}
+
+interface InFlight {
+  batch: Batch;
+  /** setTimeout runs on the monotonic clock; this is only compared with itself. */
+  sentAt: number;
+}
+
+/** A seq range of the backlog still to replay: records with after < seq <= through. */
+interface Range {
+  after: number;
+  through: number;
+}
+
+/**
+ * One connection's delivery. At start, everything in the outbox up to its last seq is backlog: replayed in
+ * seq order, marked historical, paced by the token bucket and kept out of the last `liveReserve` window slots.
+ * Records appended after that are live: sent first, in seq order. Each record is read or queued once per
+ * connection, so nothing is sent twice within it; the outbox is acked only on PUBACK, so whatever is in flight
+ * when the connection ends is simply read again by the next one.
+ */
+export class DeliverySession {
+  private readonly inflight = new Map<number, InFlight>();
+  private nextId = 1;
+  private historicalInflight = 0;
+  private readonly live: OutboxRecord[] = [];
+  private readonly liveSizes: number[] = [];
+  private liveHead = 0;
+  private readonly ranges: Range[] = [];
+  private readonly pending: Batch[] = [];
+  private reading = false;
+  private stopped = false;
+  private boundary = 0;
+  private unsubscribe: (() => void) | undefined;
+  private pumpScheduled: NodeJS.Immediate | undefined;
+  private refillTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: DeliveryOptions) {}
+
+  /** Starts; returns the last seq counted as backlog. */
+  start(): number {
+    this.unsubscribe = this.options.outbox.onAppend((record) => this.onAppend(record));
+    this.boundary = this.options.outbox.stats().lastSeq;
+    if (this.boundary > 0) this.ranges.push({ after: 0, through: this.boundary });
+    this.pump();
+    return this.boundary;
+  }
+
+  /** Stops at once; returns the seqs that were in flight (sent, not acknowledged). */
+  stop(): number[] {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.pumpScheduled) clearImmediate(this.pumpScheduled);
+    clearTimeout(this.refillTimer);
+    clearTimeout(this.stallTimer);
+    const seqs = [...this.inflight.values()].flatMap((f) => f.batch.seqs);
+    this.inflight.clear();
+    this.live.length = 0;
+    this.liveSizes.length = 0;
+    this.pending.length = 0;
+    return seqs;
+  }
+
+  stats(): { inflight: number; liveQueued: number; historicalPending: number; backlogRanges: number; replaying: boolean } {
+    return {
+      inflight: this.inflight.size,
+      liveQueued: this.live.length - this.liveHead,
+      historicalPending: this.pending.length,
+      backlogRanges: this.ranges.length,
+      replaying: this.ranges.length > 0 || this.pending.length > 0 || this.historicalInflight > 0,
+    };
+  }
+
+  /** Window slots taken: our messages plus the connection's others. */
+  used(): number {
+    return this.inflight.size + (this.options.extraInflight?.() ?? 0);
+  }
+
+  /** Something else freed a slot of the window. */
+  poke(): void {
+    if (!this.stopped) this.pump();
+  }
+
+  private get historicalLimit(): number {
+    return Math.max(1, this.options.window - this.options.liveReserve);
+  }
+
+  private onAppend(record: OutboxRecord): void {
+    if (this.stopped || record.seq <= this.boundary) return;
+    this.live.push(record);
+    this.liveSizes.push(recordSize(record));
+    if (this.live.length - this.liveHead > this.options.maxLiveRecords) this.overflowLive();
+    this.pumpScheduled ??= setImmediate(() => {
+      this.pumpScheduled = undefined;
+      this.pump();
+    });
+  }
+
+  /** The window is stuck and live data piles up: leave the queued records to the backlog replay (they are in the outbox). */
+  private overflowLive(): void {
+    const first = this.live[this.liveHead];
+    const last = this.live[this.live.length - 1];
+    this.live.length = 0;
+    this.liveSizes.length = 0;
+    this.liveHead = 0;
+    if (!first || !last) return;
+    this.options.counters.liveOverflows++;
+    const tail = this.ranges[this.ranges.length - 1];
+    if (tail && tail.through === first.seq - 1) tail.through = last.seq;
+    else this.ranges.push({ after: first.seq - 1, through: last.seq });
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.used() < this.options.window) {
+      if (this.liveHead < this.live.length) {
+        this.sendLive();
+        continue;
+      }
+      const next = this.pending[0];
+      if (next && this.historicalInflight < this.historicalLimit) {
+        this.pending.shift();
+        this.send(next);
+        continue;
+      }
+      break;
+    }
+    this.maybeRead();
+  }
+
+  private sendLive(): void {
+    const end = groupEnd(this.live, this.liveSizes, this.liveHead, this.options.limits);
+    const group = this.live.slice(this.liveHead, end);
+    this.liveHead = end;
+    if (this.liveHead === this.live.length) {
+      this.live.length = 0;
+      this.liveSizes.length = 0;
+      this.liveHead = 0;
+    } else if (this.liveHead > 4096 && this.liveHead * 2 > this.live.length) {
+      this.live.splice(0, this.liveHead);
+      this.liveSizes.splice(0, this.liveHead);
+      this.liveHead = 0;
+    }
+    for (const batch of this.encode(group, false)) this.send(batch);
+  }
+
+  private encode(group: readonly OutboxRecord[], historical: boolean): Batch[] {
+    const { batches, undecodable } = encodeGroup(this.options.profile, group, historical, this.options.limits.maxBytes);
+    if (undecodable.length > 0) {
+      this.options.counters.undecodable += undecodable.length;
+      this.ackOutbox(undecodable);
+    }
+    return batches;
+  }
+
+  private send(batch: Batch): void {
+    const id = this.nextId++;
+    this.inflight.set(id, { batch, sentAt: performance.now() });
+    if (batch.historical) this.historicalInflight++;
+    this.armStallTimer();
+    this.options.publish(batch.message, (error) => this.onPuback(id, error));
+  }
+
+  private onPuback(id: number, error: Error | undefined): void {
+    if (this.stopped) return;
+    const flight = this.inflight.get(id);
+    if (!flight) return;
+    this.inflight.delete(id);
+    if (flight.batch.historical) this.historicalInflight--;
+    const { counters } = this.options;
+    if (error) {
+      counters.rejectedMessages++;
+      this.options.onRejected(error, flight.batch.seqs.length);
+    } else {
+      this.ackOutbox(flight.batch.seqs);
+      counters.messages++;
+      if (flight.batch.historical) counters.historicalRecords += flight.batch.seqs.length;
+      else counters.liveRecords += flight.batch.seqs.length;
+    }
+    if (this.inflight.size === 0) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    }
+    this.pump();
+  }
+
+  private ackOutbox(seqs: readonly number[]): void {
+    try {
+      this.options.outbox.ack(seqs);
+    } catch (error) {
+      this.options.onReadError(error);
+    }
+  }
+
+  private armStallTimer(): void {
+    if (this.stallTimer || this.stopped) return;
+    const oldest = this.inflight.values().next().value;
+    if (!oldest) return;
+    const wait = Math.max(0, oldest.sentAt + this.options.ackTimeoutMs - performance.now());
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.stopped) return;
+      const first = this.inflight.values().next().value;
+      if (!first) return;
+      if (performance.now() - first.sentAt >= this.options.ackTimeoutMs) {
+        this.options.counters.ackTimeouts++;
+        this.options.onStall(`no PUBACK for ${this.options.ackTimeoutMs} ms`);
+        return;
+      }
+      this.armStallTimer();
+    }, wait);
+    this.stallTimer.unref?.();
+  }
+
+  /** Reads the next slice of the backlog when the replay has room and tokens; one read at a time. */
+  private maybeRead(): void {
+    if (this.stopped || this.reading || this.refillTimer || this.pending.length > 0) return;
+    const range = this.ranges[0];
+    if (!range) return;
+    const freeSlots = this.historicalLimit - this.historicalInflight;
+    if (freeSlots <= 0) return;
+    const { bucket, limits } = this.options;
+    const want = Math.min(limits.maxRecords, bucket.burst);
+    const wait = bucket.msUntil(want);
+    if (wait > 0) {
+      this.refillTimer = setTimeout(() => {
+        this.refillTimer = undefined;
+        this.pump();
+      }, wait);
+      return;
+    }
+    const maxRecords = Math.max(1, Math.min(Math.floor(bucket.available()), freeSlots * limits.maxRecords));
+    const maxBytes = freeSlots * limits.maxBytes;
+    this.reading = true;
+    this.options.outbox.read(range.after, maxRecords, maxBytes).then(
+      (records) => {
+        this.reading = false;
+        if (!this.stopped) this.onRead(range, records);
+      },
+      (error: unknown) => {
+        this.reading = false;
+        if (this.stopped) return;
+        this.options.onReadError(error);
+        // Try again after a pause rather than spinning on a failing store.
+        this.refillTimer = setTimeout(() => {
+          this.refillTimer = undefined;
+          this.pump();
+        }, 1000);
+      },
+    );
+  }
+
+  private onRead(range: Range, records: readonly OutboxRecord[]): void {
+    const within = records.filter((r) => r.seq > range.after && r.seq <= range.through);
+    const last = within[within.length - 1];
+    const exhausted = !last || within.length < records.length || last.seq >= range.through;
+    if (last) range.after = last.seq;
+    if (exhausted && this.ranges[0] === range) this.ranges.shift();
+    this.options.bucket.take(within.length);
+    const sizes = within.map(recordSize);
+    for (let from = 0; from < within.length; ) {
+      const end = groupEnd(within, sizes, from, this.options.limits);
+      this.pending.push(...this.encode(within.slice(from, end), true));
+      from = end;
+    }
+    this.pump();
+  }
+}

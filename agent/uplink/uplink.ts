@@ -1,0 +1,315 @@
+import { ReconnectBackoff } from './backoff.js';
+import { CommandGate, type CommandMemorySnapshot } from './command-gate.js';
+import { DeliverySession, newCounters, type DeliveryCounters } from './delivery.js';
+import { effectiveWindow, resolveDelivery, safeUrl, type ResolvedDelivery, type UplinkOptions } from './options.js';
+import type { CommandOutcome, OutgoingMessage, PlatformProfile, StateStamp } from './profile.js';
+import { createNativeProfile } from './profiles/native.js';
+import { TokenBucket } from './token-bucket.js';
+import { openConnection, type Connection } from './transport.js';
+
+export type UplinkState = 'stopped' | 'connecting' | 'waiting' | 'online';
+
+export interface UplinkStats {
+  state: UplinkState;
+  connects: number;
+  connectFailures: number;
+  /** Present while online. */
+  window: number | null;
+  inflight: number;
+  liveQueued: number;
+  historicalPending: number;
+  replaying: boolean;
+  /** What mqtt.js holds for the current connection (never more than the window). */
+  transportHeld: { queued: number; outgoing: number };
+  delivered: DeliveryCounters;
+  commands: { received: number; done: number; refused: number; failed: number; resultsDropped: number };
+}
+
+/** Results waiting for a connection, at most this many (older ones are dropped: the platform may resend). */
+const MAX_QUEUED_RESULTS = 100;
+
+/**
+ * The uplink: one broker connection at a time, our own reconnect with capped exponential back-off and full
+ * jitter, a retained birth on connect and a retained will, delivery from the outbox in a bounded window, and
+ * commands through the gate. Nothing here throws into its caller or blocks the field side; a broker that
+ * refuses, drops, stalls or crawls only changes what this class reports.
+ */
+export class Uplink {
+  private readonly profile: PlatformProfile;
+  private readonly delivery: ResolvedDelivery;
+  private readonly backoff: ReconnectBackoff;
+  private readonly counters = newCounters();
+  private readonly gate: CommandGate | undefined;
+  private readonly log;
+  private state: UplinkState = 'stopped';
+  private connection: Connection | undefined;
+  private session: DeliverySession | undefined;
+  private window: number | null = null;
+  private attempt = 0;
+  private connects = 0;
+  private connectFailures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private readonly results: CommandOutcome[] = [];
+  private resultsInflight = 0;
+  private readonly commandCounts = { received: 0, done: 0, refused: 0, failed: 0, resultsDropped: 0 };
+  private lastRejectLog = -Infinity;
+
+  constructor(private readonly options: UplinkOptions) {
+    this.profile = (options.profile ?? createNativeProfile)({
+      siteId: options.siteId,
+      gatewayId: options.gatewayId,
+      topicPrefix: options.topicPrefix ?? 'vigil',
+    });
+    this.delivery = resolveDelivery(options.delivery);
+    const reconnect = options.reconnect ?? {};
+    this.backoff = new ReconnectBackoff(reconnect.minDelayMs ?? 1000, reconnect.maxDelayMs ?? 60_000, options.random);
+    this.gate = options.commands ? new CommandGate(options.commands, options.clock) : undefined;
+    this.log = options.logger.child({ part: 'uplink', profile: this.profile.name });
+  }
+
+  start(): void {
+    if (this.state !== 'stopped') return;
+    this.log.info({ broker: safeUrl(this.options.broker.url), clientId: this.options.gatewayId, protocolVersion: this.protocolVersion }, 'uplink starting');
+    this.connect();
+  }
+
+  /** Orderly stop: an offline state (retained) if connected, then DISCONNECT. Waits at most `graceMs`. */
+  async stop(graceMs = 2000): Promise<void> {
+    if (this.state === 'stopped') return;
+    const connection = this.connection;
+    this.state = 'stopped';
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.stableTimer);
+    this.session?.stop();
+    this.session = undefined;
+    this.connection = undefined;
+    if (!connection) return;
+    const goodbye = new Promise<void>((resolve) => {
+      connection.publish(this.profile.encodeShutdown(this.stamp()), () => resolve());
+    }).then(() => connection.end());
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([goodbye, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    connection.destroy();
+    this.log.info('uplink stopped');
+  }
+
+  /** The command memory (recent ids, last known true time), for the state store. */
+  snapshot(): CommandMemorySnapshot | undefined {
+    return this.gate?.snapshot();
+  }
+
+  stats(): UplinkStats {
+    const session = this.session?.stats();
+    return {
+      state: this.state,
+      connects: this.connects,
+      connectFailures: this.connectFailures,
+      window: this.window,
+      inflight: session?.inflight ?? 0,
+      liveQueued: session?.liveQueued ?? 0,
+      historicalPending: session?.historicalPending ?? 0,
+      replaying: session?.replaying ?? false,
+      transportHeld: this.connection?.held() ?? { queued: 0, outgoing: 0 },
+      delivered: { ...this.counters },
+      commands: { ...this.commandCounts },
+    };
+  }
+
+  private get protocolVersion(): 4 | 5 {
+    return this.options.broker.protocolVersion ?? 5;
+  }
+
+  private stamp(): StateStamp {
+    const s = this.options.clock.stamp();
+    return { ts: s.wallTs, clock: s.clockSynced ? 'synced' : 'unsynced' };
+  }
+
+  private trace(event: Parameters<NonNullable<UplinkOptions['trace']>>[0]): void {
+    try {
+      this.options.trace?.(event);
+    } catch {
+      // diagnostics only
+    }
+  }
+
+  private connect(): void {
+    this.state = 'connecting';
+    this.attempt++;
+    const attempt = this.attempt;
+    this.trace({ type: 'connecting', attempt });
+    const broker = this.options.broker;
+    openConnection({
+      url: broker.url,
+      clientId: this.options.gatewayId,
+      protocolVersion: this.protocolVersion,
+      credentials: broker.credentials ?? {},
+      rejectUnauthorized: broker.rejectUnauthorized ?? true,
+      keepaliveSec: broker.keepaliveSec ?? 30,
+      connectTimeoutMs: broker.connectTimeoutMs ?? 15_000,
+      will: this.profile.encodeWill(),
+    }).then(
+      (connection) => {
+        if (this.state === 'stopped') {
+          connection.destroy();
+          return;
+        }
+        this.onConnected(connection);
+      },
+      (error: unknown) => {
+        if (this.state === 'stopped') return;
+        this.connectFailures++;
+        const message = error instanceof Error ? error.message : String(error);
+        const delay = this.scheduleReconnect();
+        this.log.warn({ attempt, error: message, retryInMs: delay }, 'broker connection failed');
+        this.trace({ type: 'connect-failed', attempt, error: message, retryInMs: delay });
+      },
+    );
+  }
+
+  private scheduleReconnect(): number {
+    const delay = this.backoff.next();
+    this.state = 'waiting';
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.state === 'waiting') this.connect();
+    }, delay);
+    return delay;
+  }
+
+  private onConnected(connection: Connection): void {
+    this.connection = connection;
+    this.connects++;
+    this.state = 'online';
+    connection.onClose((reason) => this.onClosed(connection, reason));
+    const stableAfter = this.options.reconnect?.stableAfterMs ?? 30_000;
+    this.stableTimer = setTimeout(() => this.backoff.reset(), stableAfter);
+    const { window, liveReserve } = effectiveWindow(this.delivery, connection.receiveMaximum);
+    this.window = window;
+    this.profile.sessionStarted?.();
+    this.gate?.observeClock(this.options.clock.stamp());
+
+    if (this.gate) {
+      connection.onMessage((topic, payload, retained) => this.onCommandMessage(topic, payload, retained));
+      connection.subscribe(this.profile.commandSubscriptions).catch((error: unknown) => {
+        this.log.error({ error: error instanceof Error ? error.message : String(error) }, 'command subscription failed: commands will not arrive');
+      });
+    }
+
+    // The birth goes first; data starts once the broker has it, so the platform sees "online" before readings.
+    const birth = this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth });
+    connection.publish(birth, (error) => {
+      if (this.connection !== connection || this.state !== 'online') return;
+      if (error) {
+        this.log.error({ error: error.message }, 'broker refused the birth message; reconnecting');
+        connection.destroy();
+        return;
+      }
+      const maxBytes = Math.min(this.delivery.batchBytes, connection.maximumPacketSize ? connection.maximumPacketSize - 1024 : Infinity);
+      this.session = new DeliverySession({
+        outbox: this.options.outbox,
+        publish: (message, done) => connection.publish(message, done),
+        profile: this.profile,
+        window,
+        liveReserve,
+        limits: { maxRecords: this.delivery.batchRecords, maxBytes: Math.max(1024, maxBytes) },
+        bucket: new TokenBucket(this.delivery.replayRecordsPerSecond, this.delivery.replayBurst, () => performance.now()),
+        maxLiveRecords: this.delivery.maxLiveQueue,
+        ackTimeoutMs: this.delivery.ackTimeoutMs,
+        counters: this.counters,
+        onStall: (reason) => {
+          this.log.warn({ reason }, 'broker stopped acknowledging; reconnecting');
+          connection.destroy();
+        },
+        onRejected: (rejection, records) => this.onRejected(rejection, records),
+        extraInflight: () => this.resultsInflight,
+        onReadError: (readError) => this.log.error({ error: readError instanceof Error ? readError.message : String(readError) }, 'outbox read or ack failed'),
+      });
+      const backlogThrough = this.session.start();
+      this.log.info({ window, liveReserve, backlogThrough }, 'uplink online');
+      this.trace({ type: 'connected', window, backlogThrough });
+      this.flushResults();
+    });
+  }
+
+  private onClosed(connection: Connection, reason: string): void {
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    this.window = null;
+    clearTimeout(this.stableTimer);
+    const inflightSeqs = this.session?.stop() ?? [];
+    this.session = undefined;
+    this.resultsInflight = 0;
+    if (this.state === 'stopped') return;
+    const delay = this.scheduleReconnect();
+    this.log.warn({ reason, unacked: inflightSeqs.length, retryInMs: delay }, 'broker connection lost');
+    this.trace({ type: 'disconnected', reason, inflightSeqs, retryInMs: delay });
+  }
+
+  private onRejected(error: Error, records: number): void {
+    // Rate-limited: a broker that refuses everything must not flood the journal.
+    const now = performance.now();
+    if (now - this.lastRejectLog < 10_000) return;
+    this.lastRejectLog = now;
+    this.log.error({ error: error.message, records }, 'broker refused a message; its records stay in the outbox for the next connection');
+  }
+
+  private onCommandMessage(topic: string, payload: Buffer, retained: boolean): void {
+    const gate = this.gate;
+    if (!gate) return;
+    this.commandCounts.received++;
+    let decoded;
+    try {
+      decoded = this.profile.decodeCommand(topic, payload);
+    } catch (error) {
+      decoded = { ok: false as const, id: null, topic, error: `undecodable: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    void gate.handle(decoded, retained).then((outcome) => {
+      this.commandCounts[outcome.status]++;
+      const level = outcome.status === 'done' ? 'info' : 'warn';
+      this.log[level]({ id: outcome.id, action: outcome.action, status: outcome.status, reason: outcome.reason, message: outcome.message }, 'platform command');
+      this.sendResult(outcome);
+    });
+  }
+
+  private sendResult(outcome: CommandOutcome): void {
+    this.results.push(outcome);
+    while (this.results.length > MAX_QUEUED_RESULTS) {
+      this.results.shift();
+      this.commandCounts.resultsDropped++;
+    }
+    this.flushResults();
+  }
+
+  /**
+   * Results go before data (they are few), inside the same window, so the broker's receive maximum holds; at
+   * most a quarter of the window, so data keeps moving.
+   */
+  private flushResults(): void {
+    const connection = this.connection;
+    const session = this.session;
+    const window = this.window;
+    if (!connection || !session || window === null || this.state !== 'online') return;
+    const budget = Math.max(1, Math.floor(window / 4));
+    while (this.results.length > 0 && this.resultsInflight < budget && session.used() < window) {
+      const outcome = this.results.shift();
+      if (!outcome) break;
+      let message: OutgoingMessage;
+      try {
+        message = this.profile.encodeCommandResult(outcome);
+      } catch (error) {
+        this.log.error({ error: error instanceof Error ? error.message : String(error) }, 'could not encode a command result');
+        continue;
+      }
+      this.resultsInflight++;
+      connection.publish(message, () => {
+        if (this.connection !== connection) return;
+        this.resultsInflight--;
+        this.flushResults();
+        this.session?.poke();
+      });
+    }
+  }
+}
