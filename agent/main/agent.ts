@@ -1,6 +1,4 @@
-import type { Site, Bus } from '../../config/schema/site.js';
-import { isSerialBus } from '../../config/schema/site.js';
-import type { Profile } from '../../config/schema/profile.js';
+import { isSerialBus, type Bus, type Profile, type Site } from '../../config/schema/index.js';
 import { createProfileDevice } from '../../drivers/modbus/index.js';
 import { createGpioBackend, GpioInputs, type GpioBackend, type SimulatedGpio } from '../../drivers/gpio/index.js';
 import { ModbusBus, type BusOptions, type BusTraceEvent } from '../bus/index.js';
@@ -9,9 +7,7 @@ import { createSystemClock, type Clock } from '../clock/index.js';
 import { CommandHandler } from '../commands/index.js';
 import type { Logger } from '../log/index.js';
 import { LatestReadings, ReadingStream } from '../readings/index.js';
-import { AlarmEngine, OutputController, SafetyEventLog, SafetyLoop } from '../safety/index.js';
-import { parseAlarmSnapshot } from '../safety/alarms/index.js';
-import type { OutputSnapshot } from '../safety/outputs/index.js';
+import { AlarmEngine, OutputController, SafetyEventLog, SafetyLoop, parseAlarmSnapshot, type OutputSnapshot } from '../safety/index.js';
 import { StateStore, loadState, stateFile } from '../state/index.js';
 import { createOutputDrivers } from './outputs.js';
 

@@ -1,5 +1,4 @@
-import type { Profile } from '../../config/schema/profile.js';
-import type { GpioLine, Output, Site } from '../../config/schema/index.js';
+import type { GpioLine, Output, Profile, Site } from '../../config/schema/index.js';
 import { gpioOutputDriver, type GpioBackend } from '../../drivers/gpio/index.js';
 import type { ModbusBus } from '../bus/index.js';
 import type { Logger } from '../log/index.js';
