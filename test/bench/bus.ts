@@ -7,7 +7,8 @@
  *
  * Usage: npm run bench:bus [-- --seconds 8 --json FILE]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startChildSimulator } from './support/child-simulator.js';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,19 +51,8 @@ export function theoreticalPollsPerSec(line: LineSettings, registers: number, tu
   return 1000 / cycleMs;
 }
 
-async function startSimChild(options: SimChildOptions): Promise<{ child: ChildProcess; port: number }> {
-  const script = fileURLToPath(new URL('./sim-child.js', import.meta.url));
-  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n')[0];
-      if (buffered.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return { child, port };
+function startSimChild(options: SimChildOptions): Promise<{ child: ChildProcess; port: number }> {
+  return startChildSimulator(fileURLToPath(new URL('./sim-child.js', import.meta.url)), options);
 }
 
 async function runScenario(scenario: Scenario): Promise<Result> {

@@ -12,7 +12,8 @@
  *
  * Usage: npm run bench:safety [-- --crossings 120 --json FILE]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startChildSimulator } from './support/child-simulator.js';
 import { mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -119,19 +120,8 @@ async function until(condition: () => boolean, what: string, timeoutMs = 15_000)
   }
 }
 
-async function startSimChild(options: SafetySimOptions): Promise<{ child: ChildProcess; port: number }> {
-  const script = fileURLToPath(new URL('./safety-sim-child.js', import.meta.url));
-  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n')[0];
-      if (buffered.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return { child, port };
+function startSimChild(options: SafetySimOptions): Promise<{ child: ChildProcess; port: number }> {
+  return startChildSimulator(fileURLToPath(new URL('./safety-sim-child.js', import.meta.url)), options);
 }
 
 function benchSite(port: number): SiteInput {

@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProfiles, loadSite, formatErrors, shippedProfileDir } from '../../../config/index.js';
 import type { Site } from '../../../config/schema/site.js';
-import { SimulationFileError, loadSimulationFile, startTcpSimulator } from '../../../drivers/simulator/index.js';
+import { startTcpSimulator } from '../../../drivers/simulator/index.js';
 import { startAgent } from '../../main/index.js';
 import { createLogger } from '../../log/index.js';
 import type { Command } from '../command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
 import { startLiveView } from '../live-view.js';
 import { packageRoot } from '../paths.js';
+import { loadSimulationOrReport } from '../simulation.js';
 
 /** Points every TCP bus of the site at the simulator, whatever port the site file names. */
 function onSimulator(site: Site, host: string, port: number): Site {
@@ -47,14 +48,8 @@ export const demoCommand: Command = {
     }
     const { profiles: shipped } = loadProfiles([shippedProfileDir()]);
     const profiles = new Map([...shipped, ...loaded.profiles].map(([id, entry]) => [id, entry.profile]));
-    let simulation;
-    try {
-      simulation = loadSimulationFile(simFile, profiles);
-    } catch (error) {
-      if (!(error instanceof SimulationFileError)) throw error;
-      stderr.write(`${error.message}\n`);
-      return EXIT_INVALID_INPUT;
-    }
+    const simulation = loadSimulationOrReport(simFile, profiles, stderr);
+    if (!simulation) return EXIT_INVALID_INPUT;
     const simulator = await startTcpSimulator({ ...simulation, host: '127.0.0.1', port: 0 });
     if (simulator.endpoint.kind !== 'tcp') throw new Error('the demo simulator must listen on TCP');
 

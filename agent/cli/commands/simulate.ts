@@ -1,8 +1,9 @@
 import { loadProfiles, shippedProfileDir } from '../../../config/index.js';
-import { SimulationFileError, loadSimulationFile, startSerialSimulator, startTcpSimulator } from '../../../drivers/simulator/index.js';
+import { startSerialSimulator, startTcpSimulator } from '../../../drivers/simulator/index.js';
 import type { Command } from '../command.js';
 import { requireOne } from '../command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
+import { loadSimulationOrReport } from '../simulation.js';
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -14,14 +15,8 @@ export const simulateCommand: Command = {
     const file = requireOne(args, 'simulation FILE');
     const { profiles: loaded } = loadProfiles([shippedProfileDir()]);
     const profiles = new Map([...loaded].map(([id, entry]) => [id, entry.profile]));
-    let simulation;
-    try {
-      simulation = loadSimulationFile(file, profiles);
-    } catch (error) {
-      if (!(error instanceof SimulationFileError)) throw error;
-      stderr.write(`${error.message}\n`);
-      return EXIT_INVALID_INPUT;
-    }
+    const simulation = loadSimulationOrReport(file, profiles, stderr);
+    if (!simulation) return EXIT_INVALID_INPUT;
     const simulator =
       'serial' in simulation.transport
         ? await startSerialSimulator({ ...simulation, ...simulation.transport.serial })
