@@ -36,6 +36,11 @@ export interface OutputControllerOptions {
   restore?: OutputSnapshot;
   /** The site's channel ids that patterns ("tank1.*") are matched against; default: the channels of `safety`. */
   channelIds?: readonly string[];
+  /**
+   * outputId → the channel that polls the output's own coil. Used for outputs without `feedback`: a good
+   * read-back that disagrees with a confirmed command is handled as a feedback miss.
+   */
+  readback?: ReadonlyMap<string, string>;
   /** The longest shutdown() waits for its writes. */
   shutdownTimeoutMs?: number;
 }
@@ -124,6 +129,7 @@ export class OutputController {
           outputId: output.id,
           driver: options.drivers.get(output.id),
           feedback: output.feedback,
+          readback: output.feedback ? undefined : options.readback?.get(output.id),
           clock: this.clock,
           inputs: this.inputs,
           onFailed: (detail) => this.emit('output-failed', state, { cause: detail }),

@@ -3,6 +3,7 @@
  * decided locally and synchronously from the alarm states. See docs/safety.md, "Outputs".
  */
 export { OutputController } from './controller.js';
+export { REASSERT_MS, FAILED_WRITE_ERROR_RETRY_MS } from './delivery.js';
 export type { OutputControllerOptions, ForceResult, ClearResult } from './controller.js';
 export { modbusCoilDriver } from './modbus-coil-driver.js';
 export type { CoilWriter } from './modbus-coil-driver.js';

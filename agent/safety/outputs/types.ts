@@ -49,6 +49,11 @@ export interface OutputDriver {
   readonly description: string;
   /** Never rejects on purpose; a rejection or a throw is treated as { ok: false }. */
   write(on: boolean): Promise<WriteResult>;
+  /**
+   * A failure the driver knows of by itself, without a write (a GPIO line taken away): a text for people, or
+   * null when there is none. Optional; asked on every run, so it must be cheap and must not block.
+   */
+  failure?(): string | null;
 }
 
 export type OutputKind = Output['kind'];

@@ -50,7 +50,7 @@ describe('interlock (non-Ex fan)', () => {
     h.safety.set('tank1.ch4', { level: 'L2', latched: true, value: 60 });
     h.controller.evaluate();
     await h.run(5 * MINUTE);
-    expect(h.driver('tank1.fan').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false]);
     expect(h.controller.status('tank1.fan')).toMatchObject({
       commanded: false,
       ruleWants: true,
@@ -63,7 +63,7 @@ describe('interlock (non-Ex fan)', () => {
 
     h.safety.set('tank1.ch4', { level: 'L1', latched: false, value: 30 });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true]);
 
     h.safety.set('tank1.ch4', { level: 'normal', value: 1 });
     await h.run(MINUTE);
@@ -78,7 +78,7 @@ describe('interlock (non-Ex fan)', () => {
     h.controller.evaluate();
     h.safety.set('tank1.ch4', { level: 'L2', value: 52 });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     expect(h.eventsOf('interlock')[0]?.cause).toBe(
       'interlock: tank1.ch4 at L2 (52 %LEL); tank1.fan already running: kept on (switching it off is a spark as well); escalate',
     );
@@ -101,6 +101,6 @@ describe('interlock (non-Ex fan)', () => {
       ok: false,
       error: 'interlock: tank1.ch4 at L2 (60 %LEL); tank1.fan is not started while tank1.ch4 at L2 or above (escalate instead)',
     });
-    expect(h.driver('tank1.fan').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false]);
   });
 });

@@ -7,7 +7,7 @@ describe('fail-safe fans', () => {
     h.controller.evaluate();
     h.safety.set('tank1.h2s', { fault: true, faultReason: 'timeout', value: null });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true]);
     expect(h.eventsOf('output-on')[0]).toMatchObject({ channelId: 'tank1.h2s', cause: 'fail-safe: tank1.h2s in fault (timeout)', value: null });
   });
 
@@ -34,7 +34,7 @@ describe('fail-safe fans', () => {
     // the probe goes silent: the alarm engine clears its level and declares a fault
     h.safety.set('tank1.ch4', { level: 'normal', fault: true, faultReason: 'timeout', value: null });
     await h.run(60 * MINUTE, 10_000);
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     expect(h.controller.status('tank1.fan')?.cause).toBe('fail-safe: tank1.ch4 in fault (timeout)');
   });
 
@@ -47,7 +47,7 @@ describe('fail-safe fans', () => {
     await h.run(8 * MINUTE - 1000);
     expect(h.controller.status('tank1.fan')?.commanded).toBe(true);
     await h.run(1000);
-    expect(h.driver('tank1.fan').states).toEqual([true, false]);
+    expect(h.driver('tank1.fan').switches).toEqual([true, false]);
   });
 
   it('does not turn a sounder or a plain relay on for a probe fault: only fans are fail-safe', () => {
@@ -77,12 +77,12 @@ describe('minimum off time', () => {
     await h.advance(MINUTE);
     h.safety.set('tank1.ch4', { level: 'normal', value: 3 });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([true, false]);
+    expect(h.driver('tank1.fan').switches).toEqual([true, false]);
 
     await h.advance(1000);
     h.safety.set('tank1.h2s', { level: 'L1', value: 8 });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([true, false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true, false, true]);
 
     await h.advance(MINUTE);
     h.safety.set('tank1.h2s', { level: 'normal', value: 1 });
@@ -90,7 +90,7 @@ describe('minimum off time', () => {
     await h.advance(1000);
     h.safety.set('tank1.h2s', { fault: true, faultReason: 'crc', value: null });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([true, false, true, false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true, false, true, false, true]);
   });
 
   it('holds a fan off for its minimum off time when only a contact asks for it', async () => {
@@ -104,10 +104,10 @@ describe('minimum off time', () => {
     h.controller.evaluate();
     h.inputs.set('tank1.fan.switch', { value: 1, quality: 'good' });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false]);
     expect(h.controller.status('tank1.fan')?.cause).toBe('min off time (2 min left); then rule: tank1.fan.switch is on');
     await h.run(2 * MINUTE);
-    expect(h.driver('tank1.fan').states).toEqual([false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true]);
   });
 
   it('holds a plain relay off for its minimum off time even for an alarm', async () => {
@@ -123,9 +123,9 @@ describe('minimum off time', () => {
     h.safety.set('tank1.ch4', { level: 'L1', value: 22 });
     // off at 1 s: min off until 2 min 1 s
     await h.run(2 * MINUTE - 2000);
-    expect(h.driver('beacon').states).toEqual([false, true, false]);
+    expect(h.driver('beacon').switches).toEqual([false, true, false]);
     expect(h.controller.status('beacon')?.cause).toBe('min off time (1 s left); then rule: tank1.ch4 at L1 (22 %LEL)');
     await h.run(1000);
-    expect(h.driver('beacon').states).toEqual([false, true, false, true]);
+    expect(h.driver('beacon').switches).toEqual([false, true, false, true]);
   });
 });

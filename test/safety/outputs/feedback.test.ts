@@ -18,7 +18,7 @@ describe('feedback', () => {
     h.controller.evaluate();
     expect(h.controller.status('tank1.fan')?.feedback).toBe('ok');
     await h.run(5 * MINUTE);
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     expect(h.eventsOf('output-failed')).toHaveLength(0);
   });
 

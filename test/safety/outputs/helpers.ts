@@ -79,6 +79,8 @@ export class RecordingDriver implements OutputDriver {
   readonly writes: RecordedWrite[] = [];
   physical: boolean | undefined;
   answer: () => WriteResult | 'never' = () => ({ ok: true });
+  /** A standing failure the line reports by itself (as a GPIO driver does); null = none. */
+  standing: string | null = null;
 
   constructor(
     readonly description: string,
@@ -93,8 +95,17 @@ export class RecordingDriver implements OutputDriver {
     return Promise.resolve(result);
   }
 
+  failure(): string | null {
+    return this.standing;
+  }
+
   get states(): boolean[] {
     return this.writes.map((write) => write.on);
+  }
+
+  /** The switching the line saw: writes with repeats of the same state (re-asserts, retries) collapsed. */
+  get switches(): boolean[] {
+    return this.states.filter((on, i, all) => i === 0 || all[i - 1] !== on);
   }
 }
 
@@ -127,6 +138,7 @@ export function harness(options: {
   restore?: OutputSnapshot;
   start?: boolean;
   shutdownTimeoutMs?: number;
+  readback?: Record<string, string>;
 }): Harness {
   const clock = options.clock ?? new ManualClock();
   const safety = options.safety ?? new TestSafetyView();
@@ -143,6 +155,7 @@ export function harness(options: {
     emit: (event) => events.push(event),
     restore: options.restore,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
+    readback: options.readback ? new Map(Object.entries(options.readback)) : undefined,
   });
   if (options.start !== false) controller.start();
   return {

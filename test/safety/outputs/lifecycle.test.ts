@@ -12,7 +12,7 @@ describe('startup', () => {
       outputs: { 'tank1.fan': { commanded: true, cause: 'rule: tank1.ch4 at L1 (22 %LEL)' } },
     };
     const h = harness({ outputs: [{ ...tankFan, onStartup: 'persisted' }], safety: gasSite(), restore });
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     expect(h.controller.status('tank1.fan')?.cause).toBe('restored after restart: rule: tank1.ch4 at L1 (22 %LEL)');
     expect(h.eventsOf('output-on')[0]?.cause).toBe('restored after restart: rule: tank1.ch4 at L1 (22 %LEL)');
   });
@@ -22,16 +22,16 @@ describe('startup', () => {
     const h = harness({ outputs: [{ ...tankFan, onStartup: 'persisted' }], safety: gasSite(), restore });
     h.controller.evaluate();
     await h.run(10 * MINUTE - 1000);
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     await h.run(1000);
-    expect(h.driver('tank1.fan').states).toEqual([true, false]);
+    expect(h.driver('tank1.fan').switches).toEqual([true, false]);
   });
 
   it('persisted with nothing persisted (or an unreadable entry): the safe state', () => {
     const restore = { version: 1, outputs: { gate: { commanded: 'yes', cause: 3 } } } as unknown as OutputSnapshot;
     const h = harness({ outputs: [{ ...tankFan, onStartup: 'persisted' }, relay], safety: gasSite(), restore });
-    expect(h.driver('tank1.fan').states).toEqual([true]);
-    expect(h.driver('gate').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
+    expect(h.driver('gate').switches).toEqual([false]);
     expect(h.controller.status('gate')?.cause).toBe('startup: safe state (nothing persisted)');
   });
 
@@ -49,9 +49,9 @@ describe('startup', () => {
       safety: gasSite(),
       restore,
     });
-    expect(h.driver('tank1.fan').states).toEqual([true]);
-    expect(h.driver('gate').states).toEqual([false]);
-    expect(h.driver('door').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
+    expect(h.driver('gate').switches).toEqual([false]);
+    expect(h.driver('door').switches).toEqual([true]);
   });
 
   it('hold: nothing is written until the rules decide', () => {
@@ -60,7 +60,7 @@ describe('startup', () => {
     expect(h.driver('tank1.fan').writes).toHaveLength(0);
     expect(h.controller.status('tank1.fan')).toMatchObject({ commanded: null, feedback: 'none' });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false]);
   });
 });
 
@@ -86,16 +86,16 @@ describe('shutdown', () => {
     const done = h.controller.shutdown().then(() => (written = h.driver('gate').physical === false));
     await done;
     expect(written).toBe(true);
-    expect(h.driver('tank1.fan').states.at(-1)).toBe(true);
+    expect(h.driver('tank1.fan').switches.at(-1)).toBe(true);
     expect(h.driver('gate').writes.slice(before.gate).map((w) => w.on)).toEqual([false]);
     expect(h.driver('lamp').writes).toHaveLength(before.lamp);
-    expect(h.driver('ok').states).toEqual([false, true, false]);
+    expect(h.driver('ok').switches).toEqual([false, true, false]);
     expect(h.controller.status('gate')?.cause).toBe('shutdown: safe state');
 
     // nothing moves after shutdown
     h.safety.set('tank1.ch4', { level: 'normal', value: 0 });
     await h.run(30 * MINUTE, MINUTE);
-    expect(h.driver('tank1.fan').states.at(-1)).toBe(true);
+    expect(h.driver('tank1.fan').switches.at(-1)).toBe(true);
     expect(h.controller.force('gate', 'on', MINUTE, 'alice')).toEqual({ ok: false, error: 'the outputs are shut down' });
   });
 
@@ -103,7 +103,7 @@ describe('shutdown', () => {
     const h = harness({ outputs: [{ ...tankFan, onShutdown: 'safe' }], safety: gasSite(), shutdownTimeoutMs: 20 });
     h.driver('tank1.fan').answer = () => 'never';
     await h.controller.shutdown();
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
   });
 });
 
@@ -123,7 +123,7 @@ describe('snapshot and restore', () => {
     const clock = new ManualClock({ wallStart: Date.UTC(2024, 0, 1) });
     clock.advance(123_456);
     const second = harness({ outputs: [{ ...tankFan, onStartup: 'persisted' }], safety: gasSite(), clock, restore: saved });
-    expect(second.driver('tank1.fan').states).toEqual([true]);
+    expect(second.driver('tank1.fan').switches).toEqual([true]);
     expect(second.controller.status('tank1.fan')?.override).toMatchObject({ state: 'on', by: 'alice', untilMono: 123_456 + 20 * MINUTE });
     second.controller.evaluate();
     await second.run(20 * MINUTE - 1000);
@@ -140,22 +140,22 @@ describe('snapshot and restore', () => {
     };
     const h = harness({ outputs: [{ ...tankFan, maxOverride: '1h' }], safety: gasSite(), restore: saved });
     expect(h.controller.status('tank1.fan')?.override?.remainingMs).toBe(60 * MINUTE);
-    expect(h.driver('tank1.fan').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false]);
   });
 });
 
 describe('system healthy output', () => {
   it('is on while the safety loop says it is alive, off when it stalls and at shutdown', async () => {
     const h = harness({ outputs: [{ id: 'ok', kind: 'healthy' }] });
-    expect(h.driver('ok').states).toEqual([false]);
+    expect(h.driver('ok').switches).toEqual([false]);
     h.controller.setHealthy(true);
     h.controller.evaluate();
-    expect(h.driver('ok').states).toEqual([false, true]);
+    expect(h.driver('ok').switches).toEqual([false, true]);
     h.controller.setHealthy(false);
-    expect(h.driver('ok').states).toEqual([false, true, false]);
+    expect(h.driver('ok').switches).toEqual([false, true, false]);
     expect(h.controller.status('ok')?.cause).toBe('safety loop not alive');
     h.controller.setHealthy(true);
     await h.controller.shutdown();
-    expect(h.driver('ok').states).toEqual([false, true, false, true, false]);
+    expect(h.driver('ok').switches).toEqual([false, true, false, true, false]);
   });
 });

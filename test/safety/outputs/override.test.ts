@@ -9,7 +9,7 @@ describe('manual override', () => {
     h.controller.evaluate();
     const result = h.controller.force('tank1.fan', 'on', 30 * MINUTE, 'alice');
     expect(result).toEqual({ ok: true, until: 30 * MINUTE });
-    expect(h.driver('tank1.fan').states).toEqual([false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true]);
     expect(h.eventsOf('override-set')[0]).toMatchObject({ by: 'alice', cause: 'forced on by alice for 30 min' });
     expect(h.eventsOf('output-on')[0]).toMatchObject({ by: 'alice', cause: 'forced on by alice, 30 min left' });
     expect(h.controller.status('tank1.fan')?.override).toEqual({ state: 'on', untilMono: 30 * MINUTE, by: 'alice', remainingMs: 30 * MINUTE });
@@ -19,7 +19,7 @@ describe('manual override', () => {
     await h.run(1000);
     expect(h.eventsOf('override-expired')[0]).toMatchObject({ by: 'alice', cause: 'force on by alice expired' });
     expect(h.controller.status('tank1.fan')?.override).toBeUndefined();
-    expect(h.driver('tank1.fan').states).toEqual([false, true, false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true, false]);
   });
 
   it('expires by monotonic time: a wall-clock jump changes nothing', async () => {
@@ -52,7 +52,7 @@ describe('manual override', () => {
     h.safety.set('tank1.ch4', { level: 'L2', latched: true, value: 55 });
     h.controller.evaluate();
     expect(h.controller.force('tank1.fan', 'off', 15 * MINUTE, 'bob').ok).toBe(true);
-    expect(h.driver('tank1.fan').states).toEqual([true, false]);
+    expect(h.driver('tank1.fan').switches).toEqual([true, false]);
     expect(h.eventsOf('override-set')[0]?.cause).toBe(
       "forced off by bob for 15 min while the rule wants it on (tank1.ch4 at L2 (55 %LEL)): the operator's explicit decision",
     );
@@ -69,7 +69,7 @@ describe('manual override', () => {
     expect(h.controller.status('tank1.fan')?.commanded).toBe(false);
     expect(h.controller.clearOverride('tank1.fan', 'carol')).toEqual({ ok: true });
     expect(h.eventsOf('override-cleared')[0]).toMatchObject({ by: 'carol', cause: 'force off by bob cleared by carol' });
-    expect(h.driver('tank1.fan').states).toEqual([true, false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true, false, true]);
     expect(h.controller.clearOverride('tank1.fan', 'carol')).toEqual({ ok: false, error: 'tank1.fan is not forced' });
   });
 

@@ -5,12 +5,12 @@ describe('output rules', () => {
   it('starts the fan at L1 and stops it only once the rule has cleared and its minimum on time is over', async () => {
     const h = harness({ outputs: [tankFan], safety: gasSite() });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false]);
 
     await h.advance(5 * MINUTE);
     h.safety.set('tank1.ch4', { level: 'L1', value: 23 });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true]);
     const on = h.eventsOf('output-on');
     expect(on).toHaveLength(1);
     expect(on[0]).toMatchObject({
@@ -30,9 +30,9 @@ describe('output rules', () => {
     expect(h.controller.status('tank1.fan')?.cause).toBe('min on time (7 min left); rule: all clear');
 
     await h.run(7 * MINUTE - 1000);
-    expect(h.driver('tank1.fan').states).toEqual([false, true]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true]);
     await h.run(1000);
-    expect(h.driver('tank1.fan').states).toEqual([false, true, false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false, true, false]);
     expect(h.eventsOf('output-off').at(-1)).toMatchObject({ cause: 'rule: all clear', value: null });
   });
 
@@ -41,7 +41,7 @@ describe('output rules', () => {
     h.safety.set('tank1.h2s', { level: 'L2', latched: true, value: 16 });
     h.controller.evaluate();
     await h.run(30 * MINUTE, 10_000);
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     expect(h.controller.status('tank1.fan')?.cause).toBe('rule: tank1.h2s at L2 (16 ppm)');
   });
 
@@ -106,14 +106,14 @@ describe('output rules', () => {
     const h = harness({ outputs: [tankFan], safety: gasSite() });
     h.safety.set('tank1.ch4', { warmUp: true, value: null });
     h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([false]);
+    expect(h.driver('tank1.fan').switches).toEqual([false]);
   });
 
   it('names every change of commanded state once, never repeating an unchanged command', async () => {
     const h = harness({ outputs: [tankFan], safety: gasSite() });
     h.safety.set('tank1.ch4', { level: 'L1', value: 22 });
     for (let i = 0; i < 5; i++) h.controller.evaluate();
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     expect(h.eventsOf('output-on')).toHaveLength(1);
   });
 });

@@ -15,8 +15,8 @@ describe('silence', () => {
     h.safety.set('tank1.ch4', { level: 'L1', value: 22 });
     h.controller.evaluate();
     expect(h.controller.silence('dave')).toEqual({ silenced: ['tank1.siren'] });
-    expect(h.driver('tank1.siren').states).toEqual([false, true, false]);
-    expect(h.driver('tank1.fan').states).toEqual([true]);
+    expect(h.driver('tank1.siren').switches).toEqual([false, true, false]);
+    expect(h.driver('tank1.fan').switches).toEqual([true]);
     expect(h.eventsOf('silenced')[0]).toMatchObject({ outputId: 'tank1.siren', by: 'dave' });
     expect(h.controller.status('tank1.siren')).toMatchObject({ silenced: true, ruleWants: true, cause: 'silenced by dave until a new alarm' });
   });
@@ -29,7 +29,7 @@ describe('silence', () => {
     await h.run(10 * MINUTE, 10_000);
     h.safety.set('tank1.ch4', { level: 'L1', latched: false, value: 30 });
     await h.run(MINUTE);
-    expect(h.driver('tank1.siren').states).toEqual([false, true, false]);
+    expect(h.driver('tank1.siren').switches).toEqual([false, true, false]);
   });
 
   it('sounds again on a higher level of the same channel, at once', async () => {
@@ -40,7 +40,7 @@ describe('silence', () => {
     await h.advance(10_000);
     h.safety.set('tank1.ch4', { level: 'L2', value: 51 });
     h.controller.evaluate();
-    expect(h.driver('tank1.siren').states).toEqual([false, true, false, true]);
+    expect(h.driver('tank1.siren').switches).toEqual([false, true, false, true]);
     expect(h.controller.status('tank1.siren')?.silenced).toBe(false);
     expect(h.eventsOf('output-on').at(-1)?.cause).toBe('rule: tank1.ch4 at L2 (51 %LEL) (new alarm after silence)');
   });
@@ -67,7 +67,7 @@ describe('silence', () => {
     await h.advance(10_000);
     h.safety.set('tank1.ch4', { level: 'L1', value: 21 });
     h.controller.evaluate();
-    expect(h.driver('tank1.siren').states).toEqual([false, true, false, true]);
+    expect(h.driver('tank1.siren').switches).toEqual([false, true, false, true]);
   });
 
   it('has nothing to silence when nothing sounds', () => {
