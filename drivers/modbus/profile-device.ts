@@ -350,9 +350,20 @@ class PollDecoder {
     let problem = measured.problem;
     if (!problem && !Number.isFinite(value)) problem = { reason: 'data-error', detail: `value is ${value}` };
     const range = channel?.range ?? register.source.range;
-    if (!problem && range && (value < range.min || value > range.max)) {
+    /**
+     * Above the physical range is "more than we can measure", not "no measurement": it reads as over-range with
+     * the number kept, like a probe that reports over-range itself (a probe without that status bit at 130 %LEL
+     * on a 0–100 channel is the highest gas alarm, and a crack gauge past its end stop is graded on the kept
+     * value, the safe side). Below the range the number cannot be vouched for at all: out-of-range, bad.
+     */
+    let aboveRange: string | undefined;
+    if (!problem && range) {
       const shown = unit === '' ? `${value}` : `${value} ${unit}`;
-      problem = { reason: 'out-of-range', detail: `${shown} is outside the physical range ${range.min}..${range.max}` };
+      if (value < range.min) {
+        problem = { reason: 'out-of-range', detail: `${shown} is below the physical range ${range.min}..${range.max}` };
+      } else if (value > range.max) {
+        aboveRange = `${shown} is above the physical range ${range.min}..${range.max}`;
+      }
     }
 
     if (state === 'over-range') {
@@ -362,11 +373,14 @@ class PollDecoder {
       return { value: keep ? value : null, unit, quality: 'uncertain', reason: 'over-range', detail };
     }
     if (state === 'warm-up') {
-      // Warm-up is reported as such (it suppresses alarms); a number the device cannot vouch for is withheld.
-      const detail = problem ? `${stateDetail}; ${problem.detail}` : stateDetail;
-      return { value: problem ? null : value, unit, quality: 'uncertain', reason: 'warm-up', detail };
+      // Warm-up is reported as such (it suppresses alarms, for a limited time: the alarm engine faults a warm-up
+      // that goes on too long); a number the device cannot vouch for is withheld, above the range included.
+      const why = problem?.detail ?? aboveRange;
+      const detail = why ? `${stateDetail}; ${why}` : stateDetail;
+      return { value: why ? null : value, unit, quality: 'uncertain', reason: 'warm-up', detail };
     }
     if (problem) return bad(problem.reason, problem.detail, unit);
+    if (aboveRange) return { value, unit, quality: 'uncertain', reason: 'over-range', detail: aboveRange };
     return { value, unit, quality: 'good' };
   }
 

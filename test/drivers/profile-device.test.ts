@@ -120,15 +120,33 @@ describe('gas module: status register', () => {
     expect(only(pollGas(gasWords({ 1: 0xffff })))).toMatchObject({ value: null, quality: 'bad', reason: 'sentinel' });
   });
 
-  it('rejects a value outside the channel range as out-of-range', () => {
-    const channels = [{ id: 'ch4', register: 'concentration', range: { min: 0, max: 100 } }];
-    expect(only(pollGas(gasWords({ 1: 1234 }), channels))).toMatchObject({
+  it('rejects a value below the channel range as out-of-range', () => {
+    const channels = [{ id: 'ch4', register: 'concentration', range: { min: 20, max: 100 } }];
+    expect(only(pollGas(gasWords({ 1: 123 }), channels))).toMatchObject({
       value: null,
       quality: 'bad',
       reason: 'out-of-range',
-      detail: expect.stringContaining('123.4 %LEL'),
+      detail: expect.stringContaining('12.3 %LEL'),
     });
     expect(only(pollGas(gasWords({ 1: 999 }), channels))).toMatchObject({ value: 99.9, quality: 'good' });
+    expect(only(pollGas(gasWords({ 1: 1000 }), channels))).toMatchObject({ value: 100, quality: 'good' });
+  });
+
+  it('reads a value above the channel range as over-range with the value kept, never as a fault', () => {
+    // A probe without an over-range status (status says normal) at 130 %LEL on a 0–100 channel.
+    const channels = [{ id: 'ch4', register: 'concentration', range: { min: 0, max: 100 } }];
+    expect(only(pollGas(gasWords({ 1: 1300 }), channels))).toMatchObject({
+      value: 130,
+      unit: '%LEL',
+      quality: 'uncertain',
+      reason: 'over-range',
+      detail: expect.stringContaining('130 %LEL is above the physical range 0..100'),
+    });
+  });
+
+  it('still withholds a sentinel above the range: "no data" is not a reading', () => {
+    const channels = [{ id: 'ch4', register: 'concentration', range: { min: 0, max: 100 } }];
+    expect(only(pollGas(gasWords({ 1: 0xffff }), channels))).toMatchObject({ value: null, quality: 'bad', reason: 'sentinel' });
   });
 
   it('keeps an over-range value even beyond the physical range: it is the highest alarm', () => {
@@ -354,6 +372,19 @@ describe('computed registers', () => {
     ]);
   });
 
+  it('a crack gauge past the end of its range reads over-range with its value kept, to be graded on', () => {
+    const device = createProfileDevice(
+      vw,
+      siteDevice('vw-converter', [{ id: 'crack', register: 'displacement', params, range: { min: -1, max: 1 } }]),
+    );
+    expect(only(device.decode(device.planPoll(['crack']), [registers(12345, 215)], STAMP))).toMatchObject({
+      value: 1.2145125,
+      unit: 'mm',
+      quality: 'uncertain',
+      reason: 'over-range',
+    });
+  });
+
   it('uses a negative temperature with its sign', () => {
     const device = vwDevice();
     // temperature 0xFFF6 = -10 → -1.0 °C; D = 0.05 × 23.99025 + 0.01 × (−1 − 20) = 1.1995125 − 0.21 = 0.9895125
@@ -484,7 +515,8 @@ describe('plans', () => {
     const device = createProfileDevice(gasModule, siteDevice('gas-module-10reg', channels));
     const readings = device.decode(device.planPoll(['ch4_narrow', 'temp', 'ch4']), [registers(...gasWords())], STAMP);
     expect(readings.map((r) => [r.channelId, r.value, r.reason])).toEqual([
-      ['ch4_narrow', null, 'out-of-range'],
+      // 12.3 is above ch4_narrow's 0..10: over-range, kept (it was a fault before the over-range rule)
+      ['ch4_narrow', 12.3, 'over-range'],
       ['temp', 23.5, undefined],
       ['ch4', 12.3, undefined],
     ]);

@@ -40,7 +40,7 @@ const STATUS_WORDS: Partial<Record<QualityReason, string>> = {
   'needs-calibration': 'the probe needs calibration',
   'data-error': 'the probe reports a data error',
   sentinel: 'the probe sent its "no data" value',
-  'out-of-range': 'the value is outside the physical range',
+  'out-of-range': 'the value is below the physical range',
   stuck: 'the driver reports the value stuck',
 };
 
@@ -219,24 +219,39 @@ export class ChannelMonitor {
     });
   }
 
-  /** Over-range is the highest alarm: L2 at once, without delay, latched. */
+  /**
+   * Over-range is the highest alarm: L2 at once, without delay, latched. A crack gauge past the end of its range
+   * is graded on the value it reports (the real displacement is at least that much), but never takes it as a
+   * baseline.
+   */
   private onOverRange(reading: Reading, now: number): void {
     this.failures = 0;
     this.evaluable = false;
     this.endWarmUp(now);
     this.value = reading.value;
     this.compared = this.comparable(reading.value);
-    const L2 = this.L2;
-    if (!L2) return;
-    if (!this.overRange) {
+    if (!this.overRange && (this.L2 || this.crack)) {
       this.overRange = true;
       this.since = now;
     }
+    this.gradeOverRange(reading.value, now);
+    const L2 = this.L2;
+    if (!L2) return;
     const rule = this.spec.alarm!.overRangeRule;
     const cause = reading.detail ?? 'the probe reports over-range';
     if (this.L1 && !this.L1.raised) this.raiseLevel(this.L1, now, false, `${this.channelId} over-range (L1)`, cause);
     if (!L2.raised) this.raiseLevel(L2, now, true, rule, cause);
     else L2.latched = true;
+  }
+
+  private gradeOverRange(value: number | null, now: number): void {
+    const crack = this.crack;
+    if (!crack || this.fault === 'settings' || value === null || !Number.isFinite(value) || crack.baseline === null) return;
+    const c = this.crackUnits!.get(this.unit);
+    if ('error' in c) return;
+    this.crackValue = convert(value, c.factor);
+    crack.sample(now, this.crackValue);
+    this.applyGrade(crack.evaluate(), now);
   }
 
   private onFailure(reading: Reading, now: number): void {

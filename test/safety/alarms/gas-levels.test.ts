@@ -266,7 +266,7 @@ describe('gas levels: faults are states, never values', () => {
     ['needs-calibration', 'tank1.h2s in fault: the probe needs calibration'],
     ['data-error', 'tank1.h2s in fault: the probe reports a data error'],
     ['sentinel', 'tank1.h2s in fault: the probe sent its "no data" value'],
-    ['out-of-range', 'tank1.h2s in fault: the value is outside the physical range'],
+    ['out-of-range', 'tank1.h2s in fault: the value is below the physical range'],
   ] as const)('%s is a fault at once', (reason, rule) => {
     const h = h2s();
     h.read('tank1.h2s', 2);
