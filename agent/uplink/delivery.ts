@@ -2,6 +2,7 @@ import { encodeGroup, groupEnd, recordSize, type Batch, type BatchLimits } from 
 import type { OutboxReader, OutboxRecord } from './outbox-port.js';
 import type { OutgoingMessage, PlatformProfile } from './profile.js';
 import type { TokenBucket } from './token-bucket.js';
+import type { PublishOutcome } from './transport.js';
 
 /** Counters that outlive one connection. */
 export interface DeliveryCounters {
@@ -24,7 +25,7 @@ export function newCounters(): DeliveryCounters {
 
 export interface DeliveryOptions {
   outbox: OutboxReader;
-  publish: (message: OutgoingMessage, done: (error: Error | undefined) => void) => void;
+  publish: (message: OutgoingMessage, done: (outcome: PublishOutcome) => void) => void;
   profile: PlatformProfile;
   /** QoS 1 messages in flight at most (already the minimum of the setting and the broker's receive maximum). */
   window: number;
@@ -38,7 +39,7 @@ export interface DeliveryOptions {
   counters: DeliveryCounters;
   /** Called once when PUBACKs stop coming: the owner drops the connection. */
   onStall: (reason: string) => void;
-  onRejected: (error: Error, records: number) => void;
+  onRejected: (outcome: Extract<PublishOutcome, { kind: 'refused' }>, records: number) => void;
   onReadError: (error: unknown) => void;
   /** Other QoS 1 messages of the same connection in flight (command results): they count against the window. */
   extraInflight?: () => number;
@@ -202,19 +203,20 @@ export class DeliverySession {
     this.inflight.set(id, { batch, sentAt: performance.now() });
     if (batch.historical) this.historicalInflight++;
     this.armStallTimer();
-    this.options.publish(batch.message, (error) => this.onPuback(id, error));
+    this.options.publish(batch.message, (outcome) => this.onPuback(id, outcome));
   }
 
-  private onPuback(id: number, error: Error | undefined): void {
-    if (this.stopped) return;
+  private onPuback(id: number, outcome: PublishOutcome): void {
+    // Lost with the connection: it stays in flight, so stop() reports it (it may have reached the broker).
+    if (this.stopped || outcome.kind === 'lost') return;
     const flight = this.inflight.get(id);
     if (!flight) return;
     this.inflight.delete(id);
     if (flight.batch.historical) this.historicalInflight--;
     const { counters } = this.options;
-    if (error) {
+    if (outcome.kind === 'refused') {
       counters.rejectedMessages++;
-      this.options.onRejected(error, flight.batch.seqs.length);
+      this.options.onRejected(outcome, flight.batch.seqs.length);
     } else {
       this.ackOutbox(flight.batch.seqs);
       counters.messages++;

@@ -20,13 +20,20 @@ export interface TransportOptions {
   will: OutgoingMessage;
 }
 
+/**
+ * How a QoS 1 publish ended: acknowledged; refused by the broker (PUBACK with an error reason code); or lost
+ * with the connection (mqtt.js fails pending publishes with "Connection closed" before it reports the close:
+ * such a message may or may not have reached the broker).
+ */
+export type PublishOutcome = { kind: 'acked' } | { kind: 'refused'; reasonCode: number; message: string } | { kind: 'lost'; message: string };
+
 export interface Connection {
   /** The broker's receive maximum (MQTT 5 CONNACK), when it gave one. */
   readonly receiveMaximum: number | undefined;
   /** The largest packet the broker accepts (MQTT 5 CONNACK), when it said. */
   readonly maximumPacketSize: number | undefined;
-  /** QoS 1 publish; done runs once, on PUBACK (error set when the broker refused it or the connection ended). */
-  publish(message: OutgoingMessage, done: (error: Error | undefined) => void): void;
+  /** QoS 1 publish; done runs once. */
+  publish(message: OutgoingMessage, done: (outcome: PublishOutcome) => void): void;
   subscribe(filters: readonly string[]): Promise<void>;
   onMessage(handler: (topic: string, payload: Buffer, retained: boolean) => void): void;
   /** Runs once, when the connection is gone for whatever reason. */
@@ -146,7 +153,10 @@ export function openConnection(options: TransportOptions): Promise<Connection> {
           const once = (error: Error | undefined): void => {
             if (called) return;
             called = true;
-            done(error);
+            const code = (error as { code?: unknown } | undefined)?.code;
+            if (!error) done({ kind: 'acked' });
+            else if (typeof code === 'number' && code >= 0x80) done({ kind: 'refused', reasonCode: code, message: error.message });
+            else done({ kind: 'lost', message: error.message });
           };
           try {
             client.publish(

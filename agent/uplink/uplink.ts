@@ -200,10 +200,10 @@ export class Uplink {
 
     // The birth goes first; data starts once the broker has it, so the platform sees "online" before readings.
     const birth = this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth });
-    connection.publish(birth, (error) => {
+    connection.publish(birth, (outcome) => {
       if (this.connection !== connection || this.state !== 'online') return;
-      if (error) {
-        this.log.error({ error: error.message }, 'broker refused the birth message; reconnecting');
+      if (outcome.kind !== 'acked') {
+        this.log.error({ error: outcome.message }, 'broker refused the birth message; reconnecting');
         connection.destroy();
         return;
       }
@@ -248,12 +248,12 @@ export class Uplink {
     this.trace({ type: 'disconnected', reason, inflightSeqs, retryInMs: delay });
   }
 
-  private onRejected(error: Error, records: number): void {
+  private onRejected(refusal: { reasonCode: number; message: string }, records: number): void {
     // Rate-limited: a broker that refuses everything must not flood the journal.
     const now = performance.now();
     if (now - this.lastRejectLog < 10_000) return;
     this.lastRejectLog = now;
-    this.log.error({ error: error.message, records }, 'broker refused a message; its records stay in the outbox for the next connection');
+    this.log.error({ reasonCode: refusal.reasonCode, error: refusal.message, records }, 'broker refused a message; its records stay in the outbox for the next connection');
   }
 
   private onCommandMessage(topic: string, payload: Buffer, retained: boolean): void {
