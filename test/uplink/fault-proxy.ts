@@ -6,7 +6,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * PUBACK delivered back to it (the client's messages in flight, as the broker side sees them).
  */
 
-type Mode = 'pass' | 'drop-after-connack';
+/** pass: forward; refuse: accept the TCP connection and close it at once; drop-after-connack: let it connect, then cut it. */
+type Mode = 'pass' | 'refuse' | 'drop-after-connack';
 
 interface Pair {
   client: Socket;
@@ -143,6 +144,11 @@ export class FaultProxy {
 
   private accept(client: Socket): void {
     this.connections++;
+    if (this.mode === 'refuse') {
+      client.on('error', () => {});
+      client.destroy();
+      return;
+    }
     const broker = connect(this.targetPort, '127.0.0.1');
     const pair: Pair = { client, broker, outstanding: new Set(), heldToClient: [] };
     this.pairs.add(pair);
