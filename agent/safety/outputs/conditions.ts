@@ -24,6 +24,8 @@ export interface CompiledInterlock {
   level: AlarmLevelName;
   selectors: ResolvedSelector[];
   text: string;
+  /** "tank1.ch4", "any of tank1.ch4, tank2.ch4": the interlock's channels as the site file names them. */
+  channelsText: string;
 }
 
 /** One reason the rule wants the output on. */
@@ -76,6 +78,7 @@ export function compileInterlock(output: Output, siteChannelIds: readonly string
     level: alarm,
     selectors: resolveSelectors(channels, siteChannelIds),
     text: `not started while ${listOf(channels)} at ${alarm} or above`,
+    channelsText: channels.join(', '),
   };
 }
 
@@ -123,9 +126,45 @@ export function evaluateRule(rule: CompiledRule, context: RuleContext): Reason[]
   return reasons;
 }
 
-/** The channels that hold the interlock now (a latched L2 holds it even if the probe has since faulted). */
+/**
+ * The channels that hold the interlock now: those at or above its level (a latched L2 holds it even if the
+ * probe has since faulted), then those whose level cannot be known (in fault, warming up, no reading yet, not
+ * monitored, a pattern matching nothing): below the level must be known, not assumed.
+ */
 export function evaluateInterlock(interlock: CompiledInterlock, context: RuleContext): Reason[] {
-  return alarmReasons({ kind: 'alarm', level: interlock.level, selectors: interlock.selectors, text: interlock.text }, context);
+  const raised = alarmReasons({ kind: 'alarm', level: interlock.level, selectors: interlock.selectors, text: interlock.text }, context);
+  const raisedIds = new Set(raised.map((reason) => reason.channelId));
+  const unknown: Reason[] = [];
+  for (const selector of interlock.selectors) {
+    if (selector.channelIds.length === 0) {
+      unknown.push({ condition: 'fault', safety: true, text: `${selector.selector} matches no channel`, rule: interlock.text, value: null, keys: [] });
+    }
+    for (const channelId of selector.channelIds) {
+      if (raisedIds.has(channelId)) continue;
+      const status = context.status(channelId);
+      const why = !status
+        ? 'is not monitored'
+        : status.fault
+          ? `in fault${status.faultReason ? ` (${status.faultReason})` : ''}`
+          : status.warmUp
+            ? 'warming up'
+            : context.hasHadData(channelId)
+              ? undefined
+              : 'has no reading yet';
+      if (!why || unknown.some((reason) => reason.channelId === channelId)) continue;
+      unknown.push({
+        condition: 'fault',
+        safety: true,
+        text: `${channelId} ${why}`,
+        rule: interlock.text,
+        channelId,
+        value: null,
+        unit: status?.unit,
+        keys: [],
+      });
+    }
+  }
+  return [...raised, ...unknown];
 }
 
 /** 0 normal, 1 L1, 2 L2; over-range is the top of the scale and counts as L2. */

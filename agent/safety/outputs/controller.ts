@@ -159,6 +159,12 @@ export class OutputController {
     this.phase = 'running';
     for (const state of this.states.values()) {
       const output = state.output;
+      if (state.interlock && output.onStartup !== 'hold') {
+        // Not the safe or the restored state: a non-Ex fan may only start once the gas is known below the level.
+        this.startWith(state, false, `startup: off until ${state.interlock.channelsText} are known below ${state.interlock.level}`);
+        if (state.override) this.decide(state);
+        continue;
+      }
       if (output.kind === 'healthy' || state.override) {
         this.decide(state);
         continue;
@@ -346,7 +352,12 @@ export class OutputController {
     if (state.override) {
       const { state: forced, by, untilMono } = state.override;
       const ruleNote = reasons.length > 0 ? `; rule wants on: ${ruleCause}` : '';
-      this.apply(state, forced === 'on', `forced ${forced} by ${by}, ${formatDuration(untilMono - now)} left${ruleNote}`, reasons[0]);
+      const left = `${formatDuration(untilMono - now)} left`;
+      if (forced === 'on' && holding.length > 0 && state.commanded !== true) {
+        this.apply(state, state.commanded, `interlock: ${reasonList(holding)}; forced on by ${by} (${left}) but not started: escalate`);
+      } else {
+        this.apply(state, forced === 'on', `forced ${forced} by ${by}, ${left}${ruleNote}`, reasons[0]);
+      }
     } else if (state.silenced) {
       this.apply(state, false, silencedCause(state));
     } else if (reasons.length > 0) {
@@ -393,7 +404,8 @@ export class OutputController {
       state.interlockReported = false;
       return;
     }
-    if (state.interlockReported || (state.reasons.length === 0 && state.commanded !== true)) return;
+    const wantsOn = state.reasons.length > 0 || state.override?.state === 'on';
+    if (state.interlockReported || (!wantsOn && state.commanded !== true)) return;
     state.interlockReported = true;
     const what =
       state.commanded === true
