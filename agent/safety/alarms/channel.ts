@@ -2,7 +2,7 @@ import type { AlarmLevelName } from '../../../config/schema/index.js';
 import type { QualityReason, Reading } from '../../../drivers/reading.js';
 import type { SafetyEvent } from '../events.js';
 import { CrackTracker, type GradeChange } from './crack.js';
-import { formatDuration, withUnit } from './format.js';
+import { formatDuration, formatNumber, withUnit } from './format.js';
 import { LevelTracker, type LevelStep } from './level.js';
 import type { ChannelSnapshot } from './snapshot.js';
 import type { ChannelSpec } from './spec.js';
@@ -19,10 +19,10 @@ export interface MonitorContext {
 }
 
 /**
- * Why a channel is in fault, which decides what ends it: failures, a probe status, a unit or silence end on the
- * next good reading; stuck ends when the value moves; settings the engine cannot use never end.
+ * Why a channel is in fault, which decides what ends it: failures, a probe status, a unit, silence or a warm-up
+ * past its limit end on the next good reading; stuck ends when the value moves; settings the engine cannot use never end.
  */
-type FaultKind = 'failures' | 'status' | 'unit' | 'stuck' | 'silent' | 'settings';
+type FaultKind = 'failures' | 'status' | 'unit' | 'stuck' | 'silent' | 'warm-up' | 'settings';
 
 /** Failed transactions: a fault only after `faultAfter` of them in a row. Any other bad reading is a fault at once. */
 const TRANSPORT_FAILURES: ReadonlySet<QualityReason> = new Set<QualityReason>([
@@ -80,6 +80,7 @@ export class ChannelMonitor {
   private fault: FaultKind | null = null;
   private faultReason: string | undefined;
   private warmUp = false;
+  private warmUpSince = 0;
   private overRange = false;
   /** The last reading was good and evaluated: time may complete its delays and slide its windows. */
   private evaluable = false;
@@ -134,6 +135,7 @@ export class ChannelMonitor {
       this.enterFault('silent', 'silent', `${this.channelId} in fault: no reading for ${silence}`, now);
       return;
     }
+    if (this.warmUp) this.checkWarmUpLimit(now, false);
     if (!this.evaluable) return;
     if (this.isStuck(now)) return;
     if (this.L2 && this.compared !== null) {
@@ -204,8 +206,12 @@ export class ChannelMonitor {
     this.evaluable = false;
     this.value = reading.value;
     this.compared = this.comparable(reading.value);
-    if (this.warmUp) return;
+    if (this.warmUp) {
+      this.checkWarmUpLimit(now, true);
+      return;
+    }
     this.warmUp = true;
+    this.warmUpSince = now;
     this.since = now;
     this.L1?.forgetPending();
     this.L2?.forgetPending();
@@ -252,6 +258,22 @@ export class ChannelMonitor {
     this.crackValue = convert(value, c.factor);
     crack.sample(now, this.crackValue);
     this.applyGrade(crack.evaluate(), now);
+  }
+
+  /**
+   * A warm-up past its limit is a fault (fail-safe outputs, no longer "heard"); it ends with the first good
+   * reading. `fromReading`: a warm-up reading is the probe's own word, a better reason than an earlier fault's.
+   */
+  private checkWarmUpLimit(now: number, fromReading: boolean): void {
+    const limit = this.spec.maxWarmUpMs;
+    if (now - this.warmUpSince < limit || this.fault === 'warm-up' || this.fault === 'settings') return;
+    const reason = `warm-up too long (${formatNumber(limit / 60_000)} min)`;
+    if (this.fault === null) {
+      this.enterFault('warm-up', reason, `${this.channelId} in fault: ${reason}`, now);
+    } else if (fromReading) {
+      this.fault = 'warm-up';
+      this.faultReason = reason;
+    }
   }
 
   private onFailure(reading: Reading, now: number): void {

@@ -4,7 +4,7 @@ import type { Clock } from '../../clock/index.js';
 import type { SafetyEvent, SafetyEventSink } from '../events.js';
 import { ChannelMonitor, type EventDraft, type MonitorContext } from './channel.js';
 import type { AlarmSnapshot } from './snapshot.js';
-import { DEFAULT_FAULT_AFTER, channelSpecs, type ChannelSpec } from './spec.js';
+import { DEFAULT_FAULT_AFTER, WARM_UP_LIMIT_MS, channelSpecs, type ChannelSpec } from './spec.js';
 import type { ChannelSafetyStatus } from './status.js';
 
 export interface AlarmEngineOptions {
@@ -175,6 +175,7 @@ export class AlarmEngine {
         faultAfter: DEFAULT_FAULT_AFTER,
         // Its interval is not known here: silence is for whoever produces it to notice.
         silentAfterMs: Number.POSITIVE_INFINITY,
+        maxWarmUpMs: WARM_UP_LIMIT_MS,
         problems: [],
       },
       now,

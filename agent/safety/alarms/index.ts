@@ -17,3 +17,4 @@ export {
 } from './gas-defaults.js';
 export { DEFAULT_LEL_BASIS, MOLAR_MASS, canonicalUnit, conversion, type Conversion, type UnitContext } from './units.js';
 export { CLEAR_DEGREES, CLEAR_FRACTION } from './crack.js';
+export { WARM_UP_LIMIT_MS } from './spec.js';

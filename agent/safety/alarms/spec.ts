@@ -85,6 +85,8 @@ export interface ChannelSpec {
   stuckAfterMs?: number;
   /** No reading at all for this long is a fault (the poller or the bus is gone). */
   silentAfterMs: number;
+  /** A warm-up longer than this is a fault: a probe stuck warming up must not suppress alarms for ever. */
+  maxWarmUpMs: number;
   alarm?: AlarmSpec;
   crack?: CrackSpec;
   /** Settings the engine cannot act on; the channel is held in fault with them as the reason. */
@@ -95,6 +97,20 @@ export interface ChannelSpec {
 export const DEFAULT_FAULT_AFTER = 3;
 /** The shortest silence that counts as a fault, whatever the poll interval. */
 export const MIN_SILENT_MS = 10_000;
+/**
+ * The longest warm-up before the channel is in fault, where the channel sets no `maxWarmUp`. Catalytic and
+ * electrochemical heads warm up in seconds to a few minutes; ten minutes is well past any of them.
+ */
+export const WARM_UP_LIMIT_MS = 10 * 60_000;
+
+/**
+ * The channel's `maxWarmUp` (ms), or `alarm.maxWarmUp`, where the site schema has one; else WARM_UP_LIMIT_MS.
+ * Read defensively: the schema does not define it yet, and a value that is not a positive number is ignored.
+ */
+export function maxWarmUpMs(channel: Channel): number {
+  const written = (channel as { maxWarmUp?: unknown }).maxWarmUp ?? (channel.alarm as { maxWarmUp?: unknown } | undefined)?.maxWarmUp;
+  return typeof written === 'number' && Number.isFinite(written) && written > 0 ? written : WARM_UP_LIMIT_MS;
+}
 
 /** A channel is silent after faultAfter + 2 poll intervals with no reading at all (never below MIN_SILENT_MS). */
 export function silentAfterMs(faultAfter: number, intervalMs: number): number {
@@ -116,6 +132,7 @@ export function channelSpec(channel: Channel, device: Device): ChannelSpec {
     unit: channel.unit ?? '',
     faultAfter,
     silentAfterMs: silentAfterMs(faultAfter, channel.interval ?? device.interval),
+    maxWarmUpMs: maxWarmUpMs(channel),
     problems,
   };
   if (channel.alarm?.stuckAfter !== undefined) spec.stuckAfterMs = channel.alarm.stuckAfter;
