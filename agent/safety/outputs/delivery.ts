@@ -31,8 +31,12 @@ export const FAILED_RETRY_MS = 60_000;
  * must start as soon as the relay board can hear it, not a confirmation window later.
  */
 export const WRITE_ERROR_RETRY_MS = 1_000;
-/** After output-failed, a write that keeps erroring is retried at this pace (cheap while the port is down). */
-export const FAILED_WRITE_ERROR_RETRY_MS = 5_000;
+/**
+ * After output-failed, a write that keeps erroring is retried at this pace. Each such retry to a dead device
+ * costs the bus one full device timeout at write priority (ahead of every poll): at 5 s, three dead coils took
+ * about a third of a 9600-baud line. A new command is still written at once, with its quick retries.
+ */
+export const FAILED_WRITE_ERROR_RETRY_MS = 30_000;
 
 export interface DeliverySettings {
   outputId: string;
@@ -136,7 +140,7 @@ export class Delivery {
     } else {
       this.current = 'failed';
       this.failedReported = true;
-      attempt.deadline = now + FAILED_RETRY_MS;
+      attempt.deadline = now + (attempt.write === 'error' ? FAILED_WRITE_ERROR_RETRY_MS : FAILED_RETRY_MS);
       this.settings.onFailed(this.failureDetail(attempt));
     }
   }
