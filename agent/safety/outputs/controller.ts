@@ -34,6 +34,13 @@ export interface OutputControllerOptions {
   clock: Clock;
   emit: SafetyEventSink;
   restore?: OutputSnapshot;
+  /**
+   * How long the agent was stopped, when known (the wiring computes it from the state file's saved wall time,
+   * only if the clock was synchronised both at the save and now; otherwise undefined). Subtracted from each
+   * restored override; unknown → overrides keep what was left, but a force off of a fan or sounder is capped at
+   * RESTORED_FORCE_OFF_CAP_MS.
+   */
+  restoreDowntimeMs?: number;
   /** The site's channel ids that patterns ("tank1.*") are matched against; default: the channels of `safety`. */
   channelIds?: readonly string[];
   /**
@@ -49,6 +56,8 @@ export type ForceResult = { ok: true; until: number } | { ok: false; error: stri
 export type ClearResult = { ok: true } | { ok: false; error: string };
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 2000;
+/** An unknown gap must not extend a decision to silence safety equipment: a restored force off of a fan or sounder. */
+export const RESTORED_FORCE_OFF_CAP_MS = 5 * 60_000;
 const MAX_REASONS_IN_CAUSE = 3;
 
 interface Override {
@@ -78,6 +87,8 @@ interface OutputState {
   persistentReported: boolean;
   interlockText?: string;
   interlockReported: boolean;
+  /** A restored override that ran out while the agent was stopped; reported at start(). */
+  expiredWhileStopped?: { state: OverrideState; by: string };
 }
 
 type Phase = 'new' | 'running' | 'stopped';
@@ -143,11 +154,19 @@ export class OutputController {
         interlockReported: false,
       };
       if (restored?.override) {
-        state.override = {
-          state: restored.override.state,
-          untilMono: now + Math.min(restored.override.remainingMs, output.maxOverride),
-          by: restored.override.by,
-        };
+        const { state: forced, by } = restored.override;
+        const downtime = options.restoreDowntimeMs;
+        let remainingMs = restored.override.remainingMs;
+        if (downtime !== undefined && Number.isFinite(downtime) && downtime >= 0) {
+          remainingMs -= downtime;
+        } else if (forced === 'off' && (output.kind === 'fan' || output.kind === 'sounder')) {
+          remainingMs = Math.min(remainingMs, RESTORED_FORCE_OFF_CAP_MS);
+        }
+        if (remainingMs > 0) {
+          state.override = { state: forced, untilMono: now + Math.min(remainingMs, output.maxOverride), by };
+        } else {
+          state.expiredWhileStopped = { state: forced, by };
+        }
       }
       this.states.set(output.id, state);
     }
@@ -159,6 +178,11 @@ export class OutputController {
     this.phase = 'running';
     for (const state of this.states.values()) {
       const output = state.output;
+      if (state.expiredWhileStopped) {
+        const { state: forced, by } = state.expiredWhileStopped;
+        state.expiredWhileStopped = undefined;
+        this.emit('override-expired', state, { by, cause: `force ${forced} by ${by} expired while the agent was stopped` });
+      }
       if (state.interlock && output.onStartup !== 'hold') {
         // Not the safe or the restored state: a non-Ex fan may only start once the gas is known below the level.
         this.startWith(state, false, `startup: off until ${state.interlock.channelsText} are known below ${state.interlock.level}`);

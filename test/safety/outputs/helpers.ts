@@ -139,6 +139,7 @@ export function harness(options: {
   start?: boolean;
   shutdownTimeoutMs?: number;
   readback?: Record<string, string>;
+  restoreDowntimeMs?: number;
 }): Harness {
   const clock = options.clock ?? new ManualClock();
   const safety = options.safety ?? new TestSafetyView();
@@ -156,6 +157,7 @@ export function harness(options: {
     restore: options.restore,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
     readback: options.readback ? new Map(Object.entries(options.readback)) : undefined,
+    restoreDowntimeMs: options.restoreDowntimeMs,
   });
   if (options.start !== false) controller.start();
   return {
