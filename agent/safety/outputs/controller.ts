@@ -94,7 +94,7 @@ interface OutputState {
 type Phase = 'new' | 'running' | 'stopped';
 
 /**
- * Decides every output from the alarm states, synchronously: evaluate() after each reading batch, tick()
+ * Decides every output from the alarm states, synchronously: evaluate() after each reading batch and
  * periodically. Commands go to the drivers at once and are not awaited; what becomes of them (write errors,
  * feedback) is handled when it is known. Nothing here waits on disk or network.
  *
@@ -205,14 +205,18 @@ export class OutputController {
     }
   }
 
-  /** Decides every output now. Call after each reading batch. */
+  /**
+   * Decides every output now and handles everything due: minimum on/off expiry, override expiry, feedback and
+   * read-back deadlines, retries and re-asserts, persistent exceedance. Call after each reading batch and
+   * periodically (the safety loop's tick); once per occasion is enough.
+   */
   evaluate(): void {
     this.run();
   }
 
-  /** Minimum on/off expiry, override expiry, feedback deadlines, persistent exceedance, retries. */
+  /** @deprecated The same as evaluate(); call that once instead of both. Kept until agent/safety/loop.ts drops it. */
   tick(): void {
-    this.run();
+    this.evaluate();
   }
 
   force(outputId: string, state: OverrideState, forMs: number, by: string): ForceResult {
