@@ -174,15 +174,18 @@ export class CommandGate {
     // Remembered before it runs, so a duplicate arriving while a push-config is being applied is refused too.
     this.remember(command.id, { status: 'done', reason: null });
     const result = await this.run(command);
-    const outcome = result.ok
-      ? this.outcome(command, command.id, command.topic, 'done', null, result.message, result.action, result.details)
-      : this.outcome(command, command.id, command.topic, 'refused', 'invalid', result.error, result.action);
+    const outcome =
+      'thrown' in result
+        ? this.outcome(command, command.id, command.topic, 'failed', 'failed', `failed: ${result.thrown}`)
+        : result.ok
+          ? this.outcome(command, command.id, command.topic, 'done', null, result.message, result.action, result.details)
+          : this.outcome(command, command.id, command.topic, 'refused', 'invalid', result.error, result.action);
     this.remember(command.id, { status: outcome.status, reason: outcome.reason });
     if (!stamp.clockSynced) outcome.details = { ...outcome.details, clock: 'expiry not checked against wall time: clock not synchronised' };
     return outcome;
   }
 
-  private async run(command: PlatformCommand): Promise<CommandResult> {
+  private async run(command: PlatformCommand): Promise<CommandResult | { thrown: string }> {
     const by = `platform:${command.id}`;
     try {
       if (command.action === PUSH_CONFIG_ACTION) {
@@ -191,7 +194,7 @@ export class CommandGate {
       }
       return this.options.handler.execute(command.command, by);
     } catch (error) {
-      return { ok: false, ...(command.action === undefined ? {} : { action: command.action }), error: `failed: ${describe(error)}` };
+      return { thrown: describe(error) };
     }
   }
 
