@@ -79,6 +79,7 @@ export class Subscriber {
 
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
+      if (topic.endsWith('/command')) return; // the platform's own commands, some garbage on purpose
       try {
         const body = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
         const name = schemaFor(topic);
