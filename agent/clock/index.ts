@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { ClockStamp } from '../../drivers/reading.js';
@@ -29,13 +30,14 @@ export function createSystemClock(options: SystemClockOptions = {}): Clock {
   let synced = source === 'assume-synced';
   let timer: NodeJS.Timeout | undefined;
   if (source !== 'assume-synced') {
+    // Known at once at start (one stat of a tmpfs file): the restore of timed state depends on it.
+    synced = existsSync(source.flagFile);
     const check = (): void => {
       access(source.flagFile).then(
         () => (synced = true),
         () => (synced = false),
       );
     };
-    check();
     timer = setInterval(check, options.recheckMs ?? 10_000);
     timer.unref();
   }

@@ -80,6 +80,30 @@ function isCounterTotals(value: unknown): value is Record<string, number> {
   return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
 }
 
+/** An output on a Modbus coil whose coil the site also polls as a channel: that channel shows what the relay really is. */
+function readbackChannels(site: Site): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const output of site.outputs) {
+    if (!output.modbus) continue;
+    const device = site.devices.find((d) => d.id === output.modbus?.device);
+    const channel = device?.channels.find((c) => c.register === output.modbus?.register);
+    if (channel) map.set(output.id, channel.id);
+  }
+  return map;
+}
+
+/**
+ * How long the agent was stopped, when both the last save and now had a synchronised clock; otherwise unknown
+ * (timed state is then restored as it was, with the controller's own caps).
+ */
+function downtimeMs(meta: unknown, clock: Clock): number | undefined {
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const { wallTs, clockSynced } = meta as { wallTs?: unknown; clockSynced?: unknown };
+  if (clockSynced !== true || !clock.synced || typeof wallTs !== 'number') return undefined;
+  const gap = Date.now() - wallTs;
+  return gap >= 0 ? gap : undefined;
+}
+
 /** With no readings at all for this long, the field loop is stalled: three of the fastest poll intervals, at least 15 s. */
 function stallAfterMs(site: Site): number {
   const intervals = site.devices.flatMap((d) => d.channels.map((c) => c.interval ?? d.interval));
@@ -164,7 +188,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         clock,
         emit: events.sink,
         channelIds: [...site.devices.flatMap((d) => d.channels.map((c) => c.id)), ...(site.gpio?.inputs.map((i) => i.id) ?? [])],
-        ...(restore ? { restore } : {}),
+        readback: readbackChannels(site),
+        ...(restore ? { restore, restoreDowntimeMs: downtimeMs(restored.sections.meta, clock) } : {}),
       }),
     outputSnapshot,
     logger,
@@ -182,6 +207,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
 
   if (store) {
+    store.section('meta', () => ({ wallTs: Date.now(), clockSynced: clock.synced }));
     store.section('alarms', () => alarms.snapshot());
     store.section('outputs', () => outputs.snapshot());
     // Counter totals survive even if GPIO is late or absent this time: what was stored is kept as it was.

@@ -91,7 +91,6 @@ export class SafetyLoop {
   private tick(): void {
     this.lastTick = this.options.clock.now();
     this.options.alarms.tick();
-    this.options.outputs.tick();
     this.options.outputs.evaluate();
     this.syncAcceleration();
     const liveness = this.liveness();
