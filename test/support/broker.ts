@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +194,9 @@ async function startMosquitto(options: StartBrokerOptions): Promise<TestBroker> 
   }
   const config = join(dir, 'mosquitto.conf');
   writeFileSync(config, `${lines.join('\n')}\n`);
+  // Started as root, mosquitto drops to its own user: it must be able to read its (throw-away) files.
+  chmodSync(dir, 0o755);
+  for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
 
   let child: ChildProcess | undefined;
   let output = '';
