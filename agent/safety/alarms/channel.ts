@@ -22,7 +22,10 @@ export interface MonitorContext {
  * Why a channel is in fault, which decides what ends it: failures, a probe status, a unit, silence or a warm-up
  * past its limit end on the next good reading; stuck ends when the value moves; settings the engine cannot use never end.
  */
-type FaultKind = 'failures' | 'status' | 'unit' | 'stuck' | 'silent' | 'warm-up' | 'settings';
+type FaultKind = 'failures' | 'status' | 'unit' | 'stuck' | 'silent' | 'warm-up' | 'baseline' | 'settings';
+
+/** The reason of a crack gauge whose stored baseline did not survive a restart. */
+const BASELINE_LOST = 'baseline lost: set it again';
 
 /** Failed transactions: a fault only after `faultAfter` of them in a row. Any other bad reading is a fault at once. */
 const TRANSPORT_FAILURES: ReadonlySet<QualityReason> = new Set<QualityReason>([
@@ -175,7 +178,7 @@ export class ChannelMonitor {
       this.evaluable = false;
       return;
     }
-    if (this.fault !== null) this.clearFault(now);
+    if (this.fault !== null && this.fault !== 'baseline') this.clearFault(now);
     if (this.overRange) {
       this.overRange = false;
       this.since = now;
@@ -187,7 +190,10 @@ export class ChannelMonitor {
       this.applySteps(s1, s2, alarmValue, now);
     }
     if (this.crack && crackValue !== null) {
-      if (this.crack.sample(now, crackValue)) {
+      if (this.fault === 'baseline') {
+        // Kept for the windows and for setBaseline, but never taken as a new zero.
+        this.crack.record(now, crackValue);
+      } else if (this.crack.sample(now, crackValue)) {
         this.context.emit({
           type: 'baseline-set',
           channelId: this.channelId,
@@ -266,7 +272,7 @@ export class ChannelMonitor {
    */
   private checkWarmUpLimit(now: number, fromReading: boolean): void {
     const limit = this.spec.maxWarmUpMs;
-    if (now - this.warmUpSince < limit || this.fault === 'warm-up' || this.fault === 'settings') return;
+    if (now - this.warmUpSince < limit || this.fault === 'warm-up' || this.fault === 'baseline' || this.fault === 'settings') return;
     const reason = `warm-up too long (${formatNumber(limit / 60_000)} min)`;
     if (this.fault === null) {
       this.enterFault('warm-up', reason, `${this.channelId} in fault: ${reason}`, now);
@@ -296,7 +302,7 @@ export class ChannelMonitor {
     }
     this.failures = 0;
     const why = reason ?? 'bad';
-    if (this.fault === 'settings') return;
+    if (this.fault === 'settings' || this.fault === 'baseline') return;
     if (this.fault !== null) {
       // The probe's own word is a better reason than the failures or silence that came before it.
       this.fault = 'status';
@@ -311,7 +317,7 @@ export class ChannelMonitor {
     this.compared = null;
     this.crackValue = null;
     this.evaluable = false;
-    if (this.fault === 'settings') return;
+    if (this.fault === 'settings' || this.fault === 'baseline') return;
     if (this.fault !== null) {
       this.fault = 'unit';
       this.faultReason = error;
@@ -358,7 +364,7 @@ export class ChannelMonitor {
     });
   }
 
-  private clearFault(now: number): void {
+  private clearFault(now: number, rule = `${this.channelId} reading good again`): void {
     const was = this.faultReason;
     this.fault = null;
     this.faultReason = undefined;
@@ -368,7 +374,7 @@ export class ChannelMonitor {
       channelId: this.channelId,
       value: this.value,
       unit: this.unit,
-      rule: `${this.channelId} reading good again`,
+      rule,
       ...(was ? { cause: `was in fault: ${was}` } : {}),
     });
   }
@@ -581,7 +587,7 @@ export class ChannelMonitor {
     if (!crack) return { ok: false, error: `${this.channelId} has no crack grading: there is no baseline to set` };
     let baseline = value;
     if (baseline === undefined) {
-      if (this.fault !== null) {
+      if (this.fault !== null && this.fault !== 'baseline') {
         return { ok: false, error: `${this.channelId} is in fault (${this.faultReason ?? 'unknown'}): no current value to take as the baseline` };
       }
       if (!this.evaluable || this.crackValue === null) {
@@ -599,6 +605,7 @@ export class ChannelMonitor {
       rule: `${this.channelId} baseline set to ${withUnit(baseline, 'mm')}${value === undefined ? ' (its current value)' : ''}`,
       by,
     });
+    if (this.fault === 'baseline') this.clearFault(now, `${this.channelId} baseline set again`);
     if (this.evaluable) this.applyGrade(crack.evaluate(), now);
     return { ok: true, baseline };
   }
@@ -662,6 +669,25 @@ export class ChannelMonitor {
       if (crack.rank > 0 || history.length > 0) entry.crack = { grade: crack.grade, acknowledged: crack.acknowledged, history };
     }
     return entry.latched || entry.baseline || entry.crack ? entry : undefined;
+  }
+
+  /** True when a restart must find this channel's baseline again: one taken from a reading or set by command. */
+  keepsBaseline(): boolean {
+    const crack = this.crack;
+    if (!crack) return false;
+    if (this.fault === 'baseline') return true;
+    return crack.baseline !== null && crack.baselineSource !== null && crack.baselineSource !== 'config';
+  }
+
+  /**
+   * The snapshot said this gauge had a baseline, and it did not come back: held in fault until one is set by
+   * command, never re-zeroed on the next reading (the displacement so far would silently vanish).
+   */
+  baselineLost(now: number): void {
+    const crack = this.crack;
+    if (!crack || this.fault === 'settings') return;
+    crack.forgetBaseline();
+    this.enterFault('baseline', BASELINE_LOST, `${this.channelId} in fault: ${BASELINE_LOST}`, now);
   }
 
   /** `downtime`: how long the gateway was down, where both wall clocks can say so (else 0); ages count back from now. */

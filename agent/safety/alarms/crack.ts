@@ -98,6 +98,19 @@ export class CrackTracker {
     return true;
   }
 
+  /** Keeps a sample for the windows without ever taking it as the baseline (a baseline that was lost). */
+  record(now: number, value: number): void {
+    this.latest = value;
+    this.latestAt = now;
+    this.history?.push(now, value);
+  }
+
+  /** No baseline, not even the site file's number: one must be set by command. */
+  forgetBaseline(): void {
+    this.baseline = null;
+    this.baselineSource = null;
+  }
+
   setBaseline(value: number, source: BaselineSource): void {
     this.baseline = value;
     this.baselineSource = source;

@@ -148,11 +148,13 @@ export class AlarmEngine {
     const now = this.clock.now();
     const stamp = this.clock.stamp();
     const channels: AlarmSnapshot['channels'] = {};
+    const baselined: string[] = [];
     for (const monitor of this.ordered) {
       const entry = monitor.snapshot(now);
       if (entry) channels[monitor.channelId] = entry;
+      if (monitor.keepsBaseline()) baselined.push(monitor.channelId);
     }
-    return { version: 1, takenAt: { wallTs: stamp.wallTs, clockSynced: stamp.clockSynced }, channels };
+    return { version: 1, takenAt: { wallTs: stamp.wallTs, clockSynced: stamp.clockSynced }, channels, baselined };
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -198,6 +200,12 @@ export class AlarmEngine {
     const downtime = snapshot.takenAt.clockSynced && stamp.clockSynced && wallGap > 0 ? wallGap : 0;
     for (const [channelId, entry] of Object.entries(snapshot.channels)) {
       this.monitors.get(channelId)?.restore(entry, now, downtime);
+    }
+    // A gauge that had a baseline before, and whose entry did not come back, lost it: it must not re-zero on its
+    // next reading as if it were new. A gauge not listed (new to the site, or an older snapshot) takes its first.
+    for (const channelId of snapshot.baselined ?? []) {
+      const entry = Object.hasOwn(snapshot.channels, channelId) ? snapshot.channels[channelId] : undefined;
+      if (!entry?.baseline) this.monitors.get(channelId)?.baselineLost(now);
     }
   }
 

@@ -4,7 +4,14 @@
  */
 export { AlarmEngine, type AlarmEngineOptions } from './engine.js';
 export type { ChannelSafetyStatus } from './status.js';
-export { alarmSnapshotSchema, parseAlarmSnapshot, type AlarmSnapshot, type ChannelSnapshot } from './snapshot.js';
+export {
+  alarmSnapshotSchema,
+  channelSnapshotSchema,
+  parseAlarmSnapshot,
+  type AlarmSnapshot,
+  type ChannelSnapshot,
+  type ParsedAlarmSnapshot,
+} from './snapshot.js';
 /** The one table of gas defaults and unit rules; the site-file checks and the reference docs use it too. */
 export {
   BAND_DEADBAND_FRACTION,

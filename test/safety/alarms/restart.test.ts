@@ -66,12 +66,37 @@ describe('restart in the middle of an alarm', () => {
     expect(after.engine.reset('tank1.ch4', 'op').reset).toEqual(['tank1.ch4']);
   });
 
-  it('a damaged snapshot is refused whole, with where and why', () => {
-    expect(parseAlarmSnapshot({ version: 1, takenAt: { wallTs: 0, clockSynced: true }, channels: { a: { latched: { levels: [{ level: 'L3', acknowledged: true }], overRange: false } } } })).toMatchObject({
-      ok: false,
-      error: expect.stringContaining('channels.a.latched.levels.0.level'),
+  it('a damaged channel entry is skipped and reported; the other channels are kept', () => {
+    // (This used to refuse the whole snapshot, losing every channel's latches and baselines.)
+    const parsed = parseAlarmSnapshot({
+      version: 1,
+      takenAt: { wallTs: 0, clockSynced: true },
+      channels: {
+        a: { latched: { levels: [{ level: 'L3', acknowledged: true }], overRange: false } },
+        'tank1.ch4': { latched: { levels: [{ level: 'L2', acknowledged: false }], overRange: false } },
+      },
     });
+    expect(parsed).toMatchObject({ ok: true, problems: [expect.stringContaining('channels.a.latched.levels.0.level')] });
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(Object.keys(parsed.snapshot.channels)).toEqual(['tank1.ch4']);
+    const after = new Harness(tank(), { restore: parsed.snapshot });
+    expect(after.status('tank1.ch4')).toMatchObject({ level: 'L2', latched: true });
+  });
+
+  it('a snapshot that is not one at all is refused, with where and why; a damaged takenAt counts the downtime as zero', () => {
     expect(parseAlarmSnapshot('nonsense')).toMatchObject({ ok: false });
+    expect(parseAlarmSnapshot({ version: 2, takenAt: { wallTs: 0, clockSynced: true }, channels: {} })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('version'),
+    });
+    const parsed = parseAlarmSnapshot({ version: 1, takenAt: 'yesterday', channels: {} });
+    expect(parsed).toMatchObject({ ok: true, snapshot: { takenAt: { wallTs: 0, clockSynced: false } }, problems: [expect.stringContaining('takenAt')] });
+  });
+
+  it('an intact snapshot has no problems', () => {
+    const before = new Harness(tank());
+    before.poll('tank1.ch4', 10, SECOND, () => 60);
+    expect(parseAlarmSnapshot(JSON.parse(JSON.stringify(before.engine.snapshot())))).toMatchObject({ ok: true, problems: [] });
   });
 
   it('snapshot entries of channels no longer in the site are ignored', () => {
