@@ -157,6 +157,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const alarmState = restored.sections.alarms === undefined ? undefined : parseAlarmSnapshot(restored.sections.alarms);
   if (alarmState && !alarmState.ok) logger.error({ error: alarmState.error }, 'stored alarm state unreadable: starting without it');
+  if (alarmState?.ok && alarmState.problems.length > 0) {
+    logger.warn({ problems: alarmState.problems }, 'some stored alarm state was damaged and skipped');
+  }
   const alarms = withRestore(
     (restore) => new AlarmEngine({ site, clock, emit: events.sink, ...(restore ? { restore } : {}) }),
     alarmState?.ok ? alarmState.snapshot : undefined,

@@ -74,6 +74,9 @@ export const channelAlarm = z
       .max(100)
       .default(3)
       .meta({ description: 'Consecutive failed polls after which the channel is in fault.' }),
+    maxWarmUp: duration
+      .optional()
+      .meta({ description: 'A probe still warming up after this long is in fault (default 10 min).' }),
     stuckAfter: duration
       .optional()
       .meta({ description: 'A value that has not changed at all for this long is a fault (a frozen sensor).' }),
