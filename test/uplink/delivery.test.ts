@@ -150,4 +150,13 @@ describe('delivery from the outbox', () => {
     expect(outbox.counters.unknownAcks).toBe(0);
     expect(proxy.publishes.get(`${BASE}/telemetry`)).toBe(platform.on('telemetry').length);
   });
+
+  it('speaks MQTT 3.1.1 when set to (the default is 5 where the broker has it)', async () => {
+    t = makeUplink(proxy.url, broker, { broker: { url: proxy.url, protocolVersion: 4 } });
+    t.uplink.start();
+    const seqs = appendReadings(t.outbox, 10);
+    await waitUntil(() => platform.readings().length === 10, 'delivered over 3.1.1');
+    expectExactly(platform.readings(), seqs);
+    expect(t.uplink.stats().window).toBe(32);
+  });
 });

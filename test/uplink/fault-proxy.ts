@@ -59,6 +59,8 @@ export class FaultProxy {
   readonly publishes = new Map<string, number>();
   private mode: Mode = 'pass';
   private holdingAcks = false;
+  /** Every byte from the broker reaches the client this much later (a slow broker or link). */
+  delayToClientMs = 0;
   private blackholing = false;
   private server: Server | undefined;
   private readonly pairs = new Set<Pair>();
@@ -181,6 +183,7 @@ export class FaultProxy {
     });
     broker.on('data', (chunk: Buffer) => {
       if (this.holdingAcks) pair.heldToClient.push(chunk);
+      else if (this.delayToClientMs > 0) setTimeout(() => this.toClient(pair, chunk), this.delayToClientMs);
       else this.toClient(pair, chunk);
     });
   }

@@ -171,4 +171,20 @@ describe('outages, refusals and stalls', () => {
     await waitUntil(() => new Set(arrivals(platform).map((a) => a.seq)).size === lastSeq, 'all seqs on the wire');
     checkDelivery(t, platform);
   });
+
+  it('a broker that answers slowly changes nothing but throughput: no reconnect, no exception, everything once', async () => {
+    proxy.delayToClientMs = 150;
+    t = makeUplink(proxy.url, broker, { delivery: { window: 4, batchRecords: 25, ackTimeoutMs: 5000 } });
+    t.uplink.start();
+    const field = load(t.outbox);
+    await sleep(1500);
+    field.stop();
+    await waitUntil(() => t?.outbox.stats().records === 0, 'drained through the slow broker');
+    const lastSeq = t.outbox.stats().lastSeq;
+    await waitUntil(() => new Set(arrivals(platform).map((a) => a.seq)).size === lastSeq, 'all seqs on the wire');
+    const { duplicates } = checkDelivery(t, platform);
+    expect(duplicates).toEqual([]);
+    expect(t.trace.filter((e) => e.type === 'disconnected')).toEqual([]);
+    expect(t.uplink.stats().delivered.ackTimeouts).toBe(0);
+  });
 });
