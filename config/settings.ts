@@ -15,6 +15,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface MqttSettings {
   url: string | null;
+  protocol: '5' | '3.1.1';
+  topicPrefix: string;
+  hmacKeyFile: string | null;
+  requireSignature: 'never' | 'guarded' | 'always';
   usernameFile: string | null;
   passwordFile: string | null;
   caFile: string | null;
@@ -22,8 +26,14 @@ export interface MqttSettings {
   keyFile: string | null;
 }
 
+export interface OutboxSettings {
+  maxBytes: number;
+  flushIntervalMs: number;
+}
+
 export interface Settings {
   gatewayId: string | null;
+  outbox: OutboxSettings;
   dataDir: string;
   logLevel: LogLevel;
   siteFile: string;
@@ -95,6 +105,20 @@ function logLevelFormat(value: unknown): void {
   if (!(LOG_LEVELS as readonly unknown[]).includes(value)) throw new Error(`must be one of ${LOG_LEVELS.join(', ')}`);
 }
 
+function oneOf<T extends string>(values: readonly T[]): (value: unknown) => void {
+  return (value) => {
+    if (!(values as readonly unknown[]).includes(value)) throw new Error(`must be one of ${values.join(', ')}`);
+  };
+}
+
+/** Whole numbers; an environment variable arrives as text and is turned into a number after validation. */
+function wholeNumber(min: number): (value: unknown) => void {
+  return (value) => {
+    const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isInteger(number) || number < min) throw new Error(`must be a whole number ≥ ${min}`);
+  };
+}
+
 const secretFile = (env: string, doc: string): convict.SchemaObj<string | null> => ({
   doc,
   format: pathFormat,
@@ -118,6 +142,20 @@ export const settingsSchema: convict.Schema<Settings> = {
     default: '/var/lib/vigil',
     env: 'VIGIL_DATA_DIR',
   },
+  outbox: {
+    maxBytes: {
+      doc: 'Disk the outbox may use, bytes; over it the oldest telemetry is dropped first, events last.',
+      format: wholeNumber(1024 * 1024),
+      default: 256 * 1024 * 1024,
+      env: 'VIGIL_OUTBOX_MAX_BYTES',
+    },
+    flushIntervalMs: {
+      doc: 'Telemetry is committed to disk this often, ms (events at once): the most a power cut can lose.',
+      format: wholeNumber(10),
+      default: 1000,
+      env: 'VIGIL_OUTBOX_FLUSH_INTERVAL_MS',
+    },
+  },
   logLevel: {
     doc: `Least severe log level written: ${LOG_LEVELS.join(', ')}.`,
     format: logLevelFormat,
@@ -137,6 +175,29 @@ export const settingsSchema: convict.Schema<Settings> = {
       nullable: true,
       default: null,
       env: 'VIGIL_MQTT_URL',
+    },
+    protocol: {
+      doc: 'MQTT protocol version: 5, or 3.1.1 for brokers that lack 5.',
+      format: oneOf(['5', '3.1.1'] as const),
+      default: '5' as const,
+      env: 'VIGIL_MQTT_PROTOCOL',
+    },
+    topicPrefix: {
+      doc: 'First topic level(s) of the native profile: <prefix>/<site>/<gateway>/telemetry|events|state|command.',
+      format: (value: unknown) => {
+        if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/.test(value)) {
+          throw new Error('must be topic levels of letters, digits, "_" or "-", separated by "/" (no wildcards)');
+        }
+      },
+      default: 'vigil',
+      env: 'VIGIL_MQTT_TOPIC_PREFIX',
+    },
+    hmacKeyFile: secretFile('VIGIL_MQTT_HMAC_KEY_FILE', 'File holding the shared key for HMAC-signed platform commands.'),
+    requireSignature: {
+      doc: 'Which platform commands must be HMAC-signed: never, guarded (those that move outputs or change config), always.',
+      format: oneOf(['never', 'guarded', 'always'] as const),
+      default: 'guarded' as const,
+      env: 'VIGIL_MQTT_REQUIRE_SIGNATURE',
     },
     usernameFile: secretFile('VIGIL_MQTT_USERNAME_FILE', 'File holding the MQTT user name.'),
     passwordFile: secretFile('VIGIL_MQTT_PASSWORD_FILE', 'File holding the MQTT password (or platform key).'),
@@ -227,6 +288,8 @@ export function loadSettings(opts: LoadSettingsOptions = {}): Settings {
   }
 
   const settings = config.getProperties() as Settings;
+  settings.outbox.maxBytes = Number(settings.outbox.maxBytes);
+  settings.outbox.flushIntervalMs = Number(settings.outbox.flushIntervalMs);
   if ((settings.mqtt.certFile === null) !== (settings.mqtt.keyFile === null)) {
     const missing = settings.mqtt.certFile === null ? 'mqtt.certFile' : 'mqtt.keyFile';
     problems.push({

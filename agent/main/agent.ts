@@ -10,6 +10,8 @@ import { LatestReadings, ReadingStream } from '../readings/index.js';
 import { AlarmEngine, OutputController, SafetyEventLog, SafetyLoop, parseAlarmSnapshot, type OutputSnapshot } from '../safety/index.js';
 import { StateStore, loadState, stateFile } from '../state/index.js';
 import { createOutputDrivers } from './outputs.js';
+import { startUplink, type UplinkParts } from './uplink.js';
+import type { Settings } from '../../config/index.js';
 
 export interface AgentOptions {
   site: Site;
@@ -20,6 +22,10 @@ export interface AgentOptions {
   dataDir?: string;
   /** In-process GPIO chips, for the demo and tests (used when the site's GPIO backend is "simulated"). */
   simulatedGpio?: SimulatedGpio;
+  /** Machine settings; with a dataDir they switch on the durable outbox and, with a broker URL, the uplink. */
+  settings?: Settings;
+  /** The agent's version, for the birth message. */
+  version?: string;
   /** Fault injection (bench:safety): every state commit takes this much longer. */
   stateCommitDelayMs?: number;
   /** Wire-level timing of every bus (benchmarks, diagnostics). */
@@ -39,6 +45,8 @@ export interface RunningAgent {
   readonly safety: SafetyLoop;
   readonly events: SafetyEventLog;
   readonly commands: CommandHandler;
+  /** Outbox, recorder and uplink, when settings were given. */
+  readonly uplink: UplinkParts | undefined;
   stop(): Promise<void>;
 }
 
@@ -217,6 +225,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     store.section('gpio', () => gpioInputs?.snapshot() ?? restored.sections.gpio ?? {});
     events.subscribe(() => store.markDirty());
   }
+  const commands = new CommandHandler(alarms, outputs);
+  const uplink =
+    options.settings && options.dataDir
+      ? await startUplink({
+          site,
+          settings: { ...options.settings, dataDir: options.dataDir },
+          version: options.version ?? '0.0.0',
+          clock,
+          logger,
+          stream,
+          events,
+          commands,
+          isAccelerated: (deviceId) => scheduler.stats(deviceId)?.accelerated ?? false,
+          restoreCommands: restored.sections.commands,
+          stateChanged: () => store?.markDirty(),
+        })
+      : undefined;
+  if (store && uplink) store.section('commands', () => uplink.snapshot() ?? restored.sections.commands ?? null);
+
   // Latest first: input conditions and feedback read it when the same readings reach the safety loop.
   stream.subscribe((readings) => latest.update(readings));
   stream.subscribe((readings) => safety.onReadings(readings));
@@ -251,7 +278,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     outputs,
     safety,
     events,
-    commands: new CommandHandler(alarms, outputs),
+    commands,
+    uplink,
     async stop() {
       // Outputs go to their shutdown states while the buses can still carry the writes.
       stopping = true;
@@ -261,6 +289,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await gpioInputs?.stop();
       await Promise.all([...buses.values()].map((bus) => bus.stop()));
       await (await gpioReady)?.close();
+      // After the outputs' last events, so they are recorded and (with a broker) sent.
+      await uplink?.stop();
       await store?.flush();
       clock.close();
       logger.info('agent stopped');

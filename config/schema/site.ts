@@ -98,6 +98,14 @@ export const channel = z.strictObject({
     .meta({ description: 'Values for the params of a computed register (e.g. gauge factors G, K, R0, T0).' }),
   alarm: channelAlarm.optional(),
   crack: crackWarning.optional(),
+  report: z
+    .strictObject({
+      deadband: z.number().min(0).optional().meta({ description: 'Report a change only beyond this much (channel unit); 0 = every change.' }),
+      heartbeat: duration.optional().meta({ description: 'Report at least this often even without change (default 5m).' }),
+      fastInterval: duration.optional().meta({ description: 'While the device is accelerated (a warning), report at least this often.' }),
+    })
+    .optional()
+    .meta({ description: 'What goes to the platform: on change beyond a deadband, with a heartbeat. Quality changes and events always go.' }),
 });
 
 export const device = z.strictObject({

@@ -4,6 +4,7 @@ import { createLogger } from '../../log/index.js';
 import type { Command } from '../command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE } from '../exit-codes.js';
 import { startLiveView } from '../live-view.js';
+import { packageVersion } from '../paths.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -41,7 +42,7 @@ export const runCommand: Command = {
     const profiles = new Map([...loaded.profiles].map(([id, entry]) => [id, entry.profile]));
     let agent;
     try {
-      agent = await startAgent({ site: loaded.site, profiles, logger, dataDir: settings.dataDir });
+      agent = await startAgent({ site: loaded.site, profiles, logger, dataDir: settings.dataDir, settings, version: packageVersion() });
     } catch (error) {
       logger.fatal({ err: error }, 'agent failed to start');
       return EXIT_RUNTIME_FAILURE;
