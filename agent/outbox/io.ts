@@ -1,6 +1,8 @@
 import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+const ZERO_PAGE = Buffer.alloc(4096);
+
 /**
  * The writer thread's disk calls, synchronous (the thread has nothing else to do) and in one place so a test
  * can make them fail (ENOSPC) or stall (a dying SD card) through a SharedArrayBuffer, without mocks.
@@ -29,6 +31,14 @@ export class Io {
     this.check();
     let done = 0;
     while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
+  }
+
+  /**
+   * Zeros [from, to), one 4 KiB page per write: a single large write lets the kernel cache the range as large
+   * folios, and a later small write then dirties (and /proc/<pid>/io counts) a whole folio instead of a page.
+   */
+  writeZeros(fd: number, from: number, to: number): void {
+    for (let at = from; at < to; at += ZERO_PAGE.length) this.write(fd, ZERO_PAGE.subarray(0, Math.min(ZERO_PAGE.length, to - at)), at);
   }
 
   datasync(fd: number): void {

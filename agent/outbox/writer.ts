@@ -404,10 +404,18 @@ export class Writer {
     const name = segmentName(baseSeq);
     const path = join(this.init.dir, name);
     const bytes = Buffer.concat([encodeSegmentHeader(header), encodeStateFrame(this.state())]);
-    const allocated = Math.max(bytes.length, Math.min(PREALLOCATE_BYTES, this.init.segmentBytes));
+    let allocated = Math.max(bytes.length, Math.min(PREALLOCATE_BYTES, this.init.segmentBytes));
     // Written aside and renamed in: an empty segment left by the previous run may have the same base.
-    this.io.writeAtomic(path, allocated > bytes.length ? Buffer.concat([bytes, Buffer.alloc(allocated - bytes.length)]) : bytes);
+    this.io.writeAtomic(path, bytes);
     const fd = openSync(path, 'r+');
+    try {
+      this.io.writeZeros(fd, bytes.length, allocated);
+      this.io.datasync(fd);
+    } catch {
+      // No room for the zeros: appends grow the file instead.
+      ftruncateSync(fd, bytes.length);
+      allocated = bytes.length;
+    }
     this.lastStateClock = header.storeClockMs;
     return {
       fd,
@@ -471,7 +479,7 @@ export class Writer {
     if (this.tailFd === null || end <= tail.allocated) return;
     const target = Math.max(end, Math.min(tail.allocated + PREALLOCATE_BYTES, this.init.segmentBytes));
     try {
-      this.io.write(this.tailFd, Buffer.alloc(target - tail.allocated), tail.allocated);
+      this.io.writeZeros(this.tailFd, tail.allocated, target);
       tail.allocated = target;
     } catch {
       // No room for the zeros: the write itself may still fit, growing the file as it goes.
