@@ -10,7 +10,8 @@
  * mode "site": a 50-channel, 1 Hz site for `seconds`; prints one JSON line with write_bytes from /proc/self/io
  *   over the steady part, the commit count and RSS.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openOutbox, type Outbox, type OutboxStream } from '../../agent/outbox/index.js';
 
@@ -42,6 +43,8 @@ export interface SiteChildResult {
   writeBytes: number;
   syncs: number;
   payloadBytes: number;
+  /** Bytes the log grew by (frames as written, after close trimmed the preallocated tail). */
+  logBytes: number;
   rssMb: number;
 }
 
@@ -125,11 +128,19 @@ function reading(channel: number, tick: number): Record<string, unknown> {
   };
 }
 
+/** Bytes of the segment files (meaningful after a close, which trims the preallocated tail). */
+function logSize(dir: string): number {
+  return readdirSync(dir)
+    .filter((n) => n.startsWith('seg-'))
+    .reduce((n, name) => n + statSync(join(dir, name)).size, 0);
+}
+
 async function site(options: SiteChildOptions): Promise<void> {
   const outbox: Outbox = await openOutbox({ dir: options.dir, maxBytes: 1024 * 1024 * 1024 });
   await outbox.flush();
   // Let the start-up writes (segment, run registry, seq mark) reach the disk before measuring.
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  say('measuring');
   const before = writeBytes();
   const syncsBefore = outbox.stats().syncs;
   let readings = 0;
@@ -164,10 +175,14 @@ async function site(options: SiteChildOptions): Promise<void> {
     writeBytes: after - before,
     syncs: outbox.stats().syncs - syncsBefore,
     payloadBytes,
+    logBytes: 0,
     rssMb: process.memoryUsage().rss / 1024 / 1024,
   };
-  say(JSON.stringify(result));
+  say('measured');
   await outbox.close();
+  // A fresh store: after the close trimmed the preallocated tail, the files are what the run wrote.
+  result.logBytes = logSize(options.dir);
+  say(JSON.stringify(result));
 }
 
 async function main(): Promise<void> {
