@@ -308,16 +308,24 @@ class DurableOutbox implements Outbox {
     };
     // Disk first for anything older than the memory window; the window can move on while a disk read is in
     // flight (records get written and leave memory), so look again after each one.
-    for (let attempts = 0; attempts < 1000; attempts++) {
+    for (let attempts = 0; ; attempts++) {
       const memFirst = this.mem.firstSeq() ?? this.lastSeq + 1;
       if (after + 1 >= memFirst || !this.reader.has(after, memFirst)) break;
+      // Never go on to newer records while older ones may be on disk unread: return what there is, or fail
+      // (the caller tries again later) rather than answer "nothing left".
+      if (attempts >= 100) {
+        if (out.length > 0) return out;
+        throw new Error('outbox read: the segment index did not catch up with the writer; try again');
+      }
       const result = await this.reader.read(after, memFirst, { maxRecords: maxRecords - out.length, maxBytes: maxBytes - bytes }, context);
       for (const record of result.records) out.push(record);
       bytes += result.bytes;
       const last = result.records[result.records.length - 1];
       if (result.limited) return out;
       if (result.retry) {
+        // A segment went (acked, or rewritten by a drop) after the index was read: let the writer's update arrive.
         if (last) after = last.seq;
+        await new Promise((resolve) => setTimeout(resolve, 1));
         continue;
       }
       after = Math.max(after, memFirst - 1);
