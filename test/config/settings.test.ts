@@ -22,9 +22,21 @@ describe('settings', () => {
     expect(loadSettings({ env: {} })).toEqual({
       gatewayId: null,
       dataDir: '/var/lib/vigil',
+      outbox: { maxBytes: 256 * 1024 * 1024, flushIntervalMs: 1000 },
       logLevel: 'info',
       siteFile: '/etc/vigil/site.yaml',
-      mqtt: { url: null, usernameFile: null, passwordFile: null, caFile: null, certFile: null, keyFile: null },
+      mqtt: {
+        url: null,
+        protocol: '5',
+        topicPrefix: 'vigil',
+        hmacKeyFile: null,
+        requireSignature: 'guarded',
+        usernameFile: null,
+        passwordFile: null,
+        caFile: null,
+        certFile: null,
+        keyFile: null,
+      },
     });
   });
 
@@ -129,9 +141,15 @@ describe('settings', () => {
     expect(described.map((s) => s.key)).toEqual([
       'gatewayId',
       'dataDir',
+      'outbox.maxBytes',
+      'outbox.flushIntervalMs',
       'logLevel',
       'siteFile',
       'mqtt.url',
+      'mqtt.protocol',
+      'mqtt.topicPrefix',
+      'mqtt.hmacKeyFile',
+      'mqtt.requireSignature',
       'mqtt.usernameFile',
       'mqtt.passwordFile',
       'mqtt.caFile',
@@ -139,5 +157,12 @@ describe('settings', () => {
       'mqtt.keyFile',
     ]);
     expect(described.every((s) => s.env?.startsWith('VIGIL_') && s.doc.length > 0)).toBe(true);
+  });
+
+  it('outbox sizes from the environment become numbers; wrong protocol or size is named by its variable', () => {
+    expect(loadSettings({ env: { VIGIL_OUTBOX_MAX_BYTES: '2000000' } }).outbox.maxBytes).toBe(2_000_000);
+    expect(() => loadSettings({ env: { VIGIL_MQTT_PROTOCOL: '4', VIGIL_OUTBOX_MAX_BYTES: '10' } })).toThrow(
+      /mqtt\.protocol \(from VIGIL_MQTT_PROTOCOL\)[\s\S]*outbox\.maxBytes \(from VIGIL_OUTBOX_MAX_BYTES\)|outbox\.maxBytes \(from VIGIL_OUTBOX_MAX_BYTES\)[\s\S]*mqtt\.protocol \(from VIGIL_MQTT_PROTOCOL\)/,
+    );
   });
 });
