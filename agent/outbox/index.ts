@@ -4,7 +4,8 @@
  * with CRC-checked frames, written by its own thread; see docs/outbox.md for the format and the guarantees.
  */
 export { openOutbox, defaultSegmentBytes } from './outbox.js';
-export { SEQ_RESERVE, DAMAGED_DIR } from './writer.js';
+export { SEQ_RESERVE } from './seq-mark.js';
+export { DAMAGED_DIR } from './writer.js';
 export type {
   Outbox,
   OutboxEvent,

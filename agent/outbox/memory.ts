@@ -78,6 +78,16 @@ export class MemoryWindow {
     this.head = 0;
   }
 
+  /** Entries not yet written and not acked. */
+  countUnwritten(writtenThrough: number, isAcked: (seq: number) => boolean): number {
+    let n = 0;
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i]!;
+      if (entry.seq > writtenThrough && !isAcked(entry.seq)) n++;
+    }
+    return n;
+  }
+
   /** Oldest-first drop of unwritten telemetry (then events) down to a budget: only when the writer is gone. */
   dropUnwritten(writtenThrough: number, budgetChars: number): { telemetry: number; event: number } {
     const dropped = { telemetry: 0, event: 0 };

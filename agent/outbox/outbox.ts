@@ -8,6 +8,7 @@ import type { FromWriter, ToWriter, WriterInit, WriterProgress } from './message
 import { RangeSet } from './range-set.js';
 import { DiskReader } from './reader.js';
 import { correctionFor, type Runs } from './runs.js';
+import { readSeqMark, SEQ_MARK_FILE, SEQ_RESERVE } from './seq-mark.js';
 import type { Outbox, OutboxEvent, OutboxOptions, OutboxRecord, OutboxStamp, OutboxStats, OutboxStream } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -28,7 +29,9 @@ export function defaultSegmentBytes(maxBytes: number): number {
 
 /**
  * Opens (or creates) the outbox in `dir`: starts the writer thread, which recovers the store (torn tail cut,
- * damaged files moved aside and reported) before this resolves. Rejects only if the folder cannot be used at all.
+ * damaged files moved aside and reported) before this resolves. It does not reject for a store that cannot be
+ * used at all (read-only or failing card): the outbox then runs in memory only (bounded, reported as
+ * 'writer-failed'), so the agent and its safety loop still start.
  */
 export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
   if (!(options.maxBytes > 0)) throw new RangeError('outbox maxBytes must be positive');
@@ -43,10 +46,10 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
   };
   const worker = new Worker(writerScript(), { workerData: init });
   const early = (message: FromWriter): void => dispatchSide(message, options);
-  return new Promise<Outbox>((resolvePromise, reject) => {
+  return new Promise<Outbox>((resolvePromise) => {
     const onError = (error: Error): void => {
       worker.off('message', onMessage);
-      reject(error);
+      resolvePromise(memoryOnly(options, `writer thread failed: ${error.message}`));
     };
     const onMessage = (message: FromWriter): void => {
       if (message.t === 'ready') {
@@ -57,7 +60,7 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
         worker.off('message', onMessage);
         worker.off('error', onError);
         void worker.terminate();
-        reject(new Error(`the outbox in ${options.dir} cannot be opened: ${message.message}`));
+        resolvePromise(memoryOnly(options, message.message));
       } else {
         early(message);
       }
@@ -65,6 +68,45 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
     worker.on('message', onMessage);
     worker.on('error', onError);
   });
+}
+
+/**
+ * The store cannot be opened: keep records in memory only. Seq continues a reservation above the seq mark if
+ * it can still be read, else from the wall clock in ms (above any seq a store could have reached, as long as
+ * the clock is set): a reused seq would make the platform drop new records as duplicates.
+ */
+function memoryOnly(options: OutboxOptions, reason: string): Outbox {
+  const mark = readSeqMark(join(options.dir, SEQ_MARK_FILE));
+  const nextSeq = mark.status === 'ok' ? mark.hwm + SEQ_RESERVE + 1 : Date.now();
+  const detail = `the outbox in ${options.dir} cannot be used (${reason}): records are kept in memory only`;
+  const ready: FromWriter & { t: 'ready' } = {
+    t: 'ready',
+    nextSeq,
+    runId: 'memory-only',
+    segments: [],
+    ackedThrough: nextSeq - 1,
+    ackedRanges: [],
+    runs: { 'memory-only': { kernelBootId: '', startedWallMs: Date.now(), corrections: [] } },
+    skippedSeqs: null,
+    progress: {
+      lastReceived: nextSeq - 1,
+      writtenThrough: nextSeq - 1,
+      committedSeq: nextSeq - 1,
+      lastCommitMs: null,
+      records: 0,
+      bytes: 0,
+      oldestSeq: null,
+      ackedThrough: nextSeq - 1,
+      dropped: { telemetry: 0, event: 0 },
+      diskFull: false,
+      writeError: reason,
+      damagedMovedAside: 0,
+      syncs: 0,
+    },
+  };
+  const outbox = new DurableOutbox(null, ready, options);
+  dispatchSide({ t: 'event', type: 'writer-failed', detail }, options);
+  return outbox;
 }
 
 /** Events and log lines from the writer, delivered on the main thread. */
@@ -102,12 +144,14 @@ class DurableOutbox implements Outbox {
   private closed = false;
   private closing: Promise<void> | undefined;
   private writerAlive = true;
+  private writerFailure: string | null = null;
   private readonly lostWithWriter = { telemetry: 0, event: 0 };
   private readonly cacheChars: number;
   private readonly memoryChars: number;
 
   constructor(
-    private readonly worker: Worker,
+    /** Null when the store could not be opened: memory only. */
+    private readonly worker: Worker | null,
     ready: FromWriter & { t: 'ready' },
     private readonly options: OutboxOptions,
   ) {
@@ -122,6 +166,11 @@ class DurableOutbox implements Outbox {
     this.reader.reset(ready.segments);
     this.cacheChars = options.cacheBytes ?? 4 * MiB;
     this.memoryChars = options.memoryBytes ?? 8 * MiB;
+    if (!worker) {
+      this.writerAlive = false;
+      this.writerFailure = ready.progress.writeError ?? 'no writer';
+      return;
+    }
     worker.on('message', (message: FromWriter) => this.onMessage(message));
     worker.on('error', (error) => this.writerGone(`outbox writer thread failed: ${error.message}`));
     worker.on('exit', (code) => {
@@ -204,17 +253,18 @@ class DurableOutbox implements Outbox {
   }
 
   private send(message: ToWriter): void {
-    if (!this.writerAlive) return;
+    if (!this.writerAlive || !this.worker) return;
     this.worker.postMessage(message);
   }
 
   private call(make: (id: number) => ToWriter): Promise<void> {
-    if (!this.writerAlive) return Promise.resolve();
+    const worker = this.worker;
+    if (!this.writerAlive || !worker) return Promise.resolve();
     const id = this.nextCallId++;
     return new Promise<void>((resolveCall) => {
       this.calls.set(id, resolveCall);
-      this.worker.ref();
-      this.worker.postMessage(make(id));
+      worker.ref();
+      worker.postMessage(make(id));
     });
   }
 
@@ -231,7 +281,7 @@ class DurableOutbox implements Outbox {
     this.closing = (async () => {
       await this.call((id) => ({ t: 'close', id }));
       this.listeners.clear();
-      await this.worker.terminate();
+      await this.worker?.terminate();
     })();
     return this.closing;
   }
@@ -258,7 +308,7 @@ class DurableOutbox implements Outbox {
       case 'done': {
         const resolveCall = this.calls.get(message.id);
         this.calls.delete(message.id);
-        if (this.calls.size === 0) this.worker.unref();
+        if (this.calls.size === 0) this.worker?.unref();
         resolveCall?.();
         break;
       }
@@ -273,6 +323,7 @@ class DurableOutbox implements Outbox {
   private writerGone(detail: string): void {
     if (!this.writerAlive) return;
     this.writerAlive = false;
+    this.writerFailure = detail;
     dispatchSide({ t: 'event', type: 'writer-failed', detail: `${detail}; records are kept in memory only, up to ${this.memoryChars} bytes` }, this.options);
     for (const resolveCall of this.calls.values()) resolveCall();
     this.calls.clear();
@@ -358,7 +409,7 @@ class DurableOutbox implements Outbox {
     const p = this.progress;
     const unseen = Math.max(0, this.lastSeq - p.lastReceived);
     return {
-      records: p.records + unseen,
+      records: this.writerAlive ? p.records + unseen : this.mem.countUnwritten(p.writtenThrough, (seq) => this.isAcked(seq)) + p.records,
       bytes: p.bytes,
       oldestSeq: p.oldestSeq ?? (unseen > 0 ? p.lastReceived + 1 : null),
       lastSeq: this.lastSeq,
@@ -369,7 +420,7 @@ class DurableOutbox implements Outbox {
       lastCommitMs: p.lastCommitMs,
       syncs: p.syncs,
       damagedStoresMovedAside: p.damagedMovedAside,
-      writeError: this.writerAlive ? p.writeError : 'the writer thread is gone',
+      writeError: this.writerAlive ? p.writeError : this.writerFailure,
       skippedSeqs: this.skippedSeqs,
     };
   }

@@ -13,6 +13,8 @@ import type { Io } from './io.js';
  * the exact last seq with the clean flag, so a clean restart continues without a gap.
  */
 export const SEQ_MARK_FILE = 'seq.hwm';
+/** How far the seq mark runs ahead of the seqs handed out; a crash skips at most this many (plus what it lost). */
+export const SEQ_RESERVE = 10_000;
 const SLOT_BYTES = 512;
 const MAGIC = 0x57484756; // 'VGHW' little-endian
 const VERSION = 1;

@@ -21,11 +21,9 @@ import type { FromWriter, LogLevel, SegmentInfo, SegmentUpdate, WriterInit, Writ
 import { RangeSet, type Range } from './range-set.js';
 import { applyCorrection, readKernelBootId, readRuns, RUNS_FILE, writeRuns, type Runs } from './runs.js';
 import { scanSegment, SPARSE_EVERY_BYTES } from './scan.js';
-import { readSeqMark, SeqMark, SEQ_MARK_FILE } from './seq-mark.js';
+import { readSeqMark, SeqMark, SEQ_MARK_FILE, SEQ_RESERVE } from './seq-mark.js';
 import type { OutboxEventType, OutboxStream } from './types.js';
 
-/** How far the seq mark runs ahead of the seqs handed out; a crash skips at most this many (plus what it lost). */
-export const SEQ_RESERVE = 10_000;
 /** Damaged copies kept aside at most (oldest go first), so repeated damage cannot fill the card. */
 export const DAMAGED_KEPT = 3;
 export const DAMAGED_DIR = 'damaged';

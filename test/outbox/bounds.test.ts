@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OutboxRecord } from '../../agent/outbox/index.js';
+import { SEQ_RESERVE, type OutboxRecord } from '../../agent/outbox/index.js';
 import { eventually, open, readAll, removeTempDirs, stamp, tempDir } from './helpers.js';
 
 afterEach(removeTempDirs);
@@ -147,6 +147,26 @@ describe('outbox: disk full', () => {
     await again.outbox.close();
   });
 
+  it('a store that cannot be opened at all still gives a working outbox, in memory only, and says so', async () => {
+    const notADir = join(tempDir(), 'outbox');
+    writeFileSync(notADir, 'a file where the folder should be');
+    const { outbox, events } = await open(notADir, { memoryBytes: 5_000 });
+    expect(events.map((e) => e.type)).toEqual(['writer-failed']);
+    const first = outbox.append('event', { alarm: true }, stamp());
+    // Nothing to continue from: seq starts from the wall clock in ms, above any seq a store could have reached.
+    expect(first.seq).toBeGreaterThan(Date.now() - 60_000);
+    for (let i = 0; i < 200; i++) outbox.append('telemetry', { i, pad: 'w'.repeat(50) }, stamp());
+    await outbox.flush();
+    const held = await readAll(outbox);
+    expect(held[0]!.seq).toBe(first.seq);
+    expect(outbox.stats().dropped.telemetry).toBeGreaterThan(0);
+    expect(outbox.stats().dropped.event).toBe(0);
+    expect(outbox.stats().writeError).toMatch(/ENOTDIR|EEXIST|not a directory/i);
+    outbox.ack(held.map((r) => r.seq));
+    expect(await readAll(outbox)).toEqual([]);
+    await outbox.close();
+  });
+
   const canMount = ((): boolean => {
     if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
     const probe = join(tempDir('vigil-mount-probe-'));
@@ -158,6 +178,24 @@ describe('outbox: disk full', () => {
       return false;
     }
   })();
+
+  it.skipIf(!canMount)('on a read-only file system: memory only, seq a reservation above the mark it can still read', async () => {
+    const mountPoint = tempDir('vigil-tmpfs-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
+    try {
+      const dir = join(mountPoint, 'outbox');
+      const first = await open(dir);
+      for (let i = 0; i < 5; i++) first.outbox.append('telemetry', { i }, stamp());
+      await first.outbox.close();
+      execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
+      const { outbox, events } = await open(dir);
+      expect(events.map((e) => e.type)).toContain('writer-failed');
+      expect(outbox.append('event', { e: 1 }, stamp()).seq).toBe(5 + SEQ_RESERVE + 1);
+      await outbox.close();
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+  });
 
   it.skipIf(!canMount)('on a real full file system (a tiny tmpfs): ENOSPC, appends go on, recovery when space returns', async () => {
     const mountPoint = tempDir('vigil-tmpfs-');
