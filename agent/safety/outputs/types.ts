@@ -1,26 +1,9 @@
-import type { CrackGrade, Output } from '../../../config/schema/index.js';
+import type { Output } from '../../../config/schema/index.js';
 import type { Quality } from '../../../drivers/reading.js';
 
-/**
- * The alarm engine's view of one channel, as the outputs consume it. Declared here (same shape as the alarm
- * engine's status) so the outputs depend on a shape, not on the engine: tests and the wiring can hand in any
- * source that has it.
- */
-export interface ChannelSafetyStatus {
-  channelId: string;
-  deviceId: string;
-  level: 'normal' | 'L1' | 'L2';
-  overRange: boolean;
-  latched: boolean;
-  acknowledged: boolean;
-  fault: boolean;
-  faultReason?: string;
-  warmUp: boolean;
-  grade: CrackGrade | null;
-  value: number | null;
-  unit: string;
-  since: number;
-}
+/** The alarm engine's view of one channel: one shape, defined where it is produced. */
+export type { ChannelSafetyStatus } from '../alarms/index.js';
+import type { ChannelSafetyStatus } from '../alarms/index.js';
 
 /** What the outputs need from the alarm engine. */
 export interface SafetyView {
