@@ -87,10 +87,12 @@ function formatAlarm(agent: RunningAgent, channelId: string, color: boolean): st
  * Shows the live state until stopped: redrawn in place on a terminal, a snapshot every few seconds
  * otherwise (a log file or a pipe should not fill with escape codes).
  */
-export function startLiveView(agent: RunningAgent, options: LiveViewOptions): () => void {
+export function startLiveView(current: () => RunningAgent | undefined, options: LiveViewOptions): () => void {
   const tty = Boolean(options.out.isTTY);
   const refreshMs = options.refreshMs ?? (tty ? 1000 : 5000);
   const draw = (): void => {
+    const agent = current();
+    if (!agent) return;
     const body = renderSnapshot(agent, tty);
     const header = `${options.title ?? agent.site.site.name} — ${new Date().toISOString()}  (Ctrl-C to stop)`;
     options.out.write(tty ? `\x1b[H\x1b[2J${header}\n\n${body}\n` : `${header}\n${body}\n\n`);

@@ -16,7 +16,7 @@ export interface OutputCommands {
 }
 
 export type CommandResult =
-  | { ok: true; action: OperatorCommand['action']; message: string; details?: Record<string, unknown> }
+  | { ok: true; action: OperatorCommand['action'] | 'push-config'; message: string; details?: Record<string, unknown> }
   | { ok: false; action?: string; error: string };
 
 function describeIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {

@@ -11,6 +11,7 @@ import { AlarmEngine, OutputController, SafetyEventLog, SafetyLoop, parseAlarmSn
 import { StateStore, loadState, stateFile } from '../state/index.js';
 import { createOutputDrivers } from './outputs.js';
 import { startUplink, type UplinkParts } from './uplink.js';
+import type { PushConfigHandler } from '../uplink/index.js';
 import type { Settings } from '../../config/index.js';
 
 export interface AgentOptions {
@@ -26,6 +27,8 @@ export interface AgentOptions {
   settings?: Settings;
   /** The agent's version, for the birth message. */
   version?: string;
+  /** Handles a site config pushed by the platform (the supervisor's); absent: refused. */
+  pushConfig?: PushConfigHandler;
   /** Fault injection (bench:safety): every state commit takes this much longer. */
   stateCommitDelayMs?: number;
   /** Wire-level timing of every bus (benchmarks, diagnostics). */
@@ -240,6 +243,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           isAccelerated: (deviceId) => scheduler.stats(deviceId)?.accelerated ?? false,
           restoreCommands: restored.sections.commands,
           stateChanged: () => store?.markDirty(),
+          ...(options.pushConfig ? { pushConfig: options.pushConfig } : {}),
         })
       : undefined;
   if (store && uplink) store.section('commands', () => uplink.snapshot() ?? restored.sections.commands ?? null);

@@ -8,7 +8,7 @@ import type { Logger } from '../log/index.js';
 import { openOutbox, type Outbox } from '../outbox/index.js';
 import type { ReadingStream } from '../readings/index.js';
 import type { SafetyEventLog } from '../safety/index.js';
-import { Recorder, Secret, Uplink, readBrokerCredentials } from '../uplink/index.js';
+import { Recorder, Secret, Uplink, readBrokerCredentials, type PushConfigHandler } from '../uplink/index.js';
 
 export interface UplinkParts {
   outbox: Outbox;
@@ -31,6 +31,8 @@ export interface UplinkWiring {
   isAccelerated: (deviceId: string) => boolean;
   restoreCommands: unknown;
   stateChanged: () => void;
+  /** Handles a whole new site config pushed by the platform; absent: push-config is refused. */
+  pushConfig?: PushConfigHandler;
 }
 
 /** A stable digest of the site as loaded: the platform sees in the birth message which config is running. */
@@ -121,6 +123,7 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
       },
       commands: {
         handler: wiring.commands,
+        ...(wiring.pushConfig ? { pushConfig: wiring.pushConfig } : {}),
         ...(hmacKey ? { hmacKey } : {}),
         requireSignature: hmacKey ? mqtt.requireSignature : 'never',
         ...(wiring.restoreCommands === undefined ? {} : { restore: wiring.restoreCommands }),

@@ -58,7 +58,7 @@ export const demoCommand: Command = {
     const site = onSimulator(loaded.site, simulator.endpoint.host, simulator.endpoint.port);
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
     const agent = await startAgent({ site, profiles, logger, dataDir });
-    const stopView = startLiveView(agent, { out: stdout, title: `DEMO ${site.site.name} (simulated devices on ${simulator.endpoint.host}:${simulator.endpoint.port})` });
+    const stopView = startLiveView(() => agent, { out: stdout, title: `DEMO ${site.site.name} (simulated devices on ${simulator.endpoint.host}:${simulator.endpoint.port})` });
 
     await stopRequested;
     stopView();

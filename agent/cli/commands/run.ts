@@ -1,5 +1,5 @@
 import { loadSettings, loadSite, formatErrors, SettingsError } from '../../../config/index.js';
-import { startAgent } from '../../main/index.js';
+import { AgentSupervisor } from '../../main/index.js';
 import { createLogger } from '../../log/index.js';
 import type { Command } from '../command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE } from '../exit-codes.js';
@@ -40,18 +40,18 @@ export const runCommand: Command = {
     }
     const logger = createLogger({ level: settings.logLevel, pretty: Boolean(stdout.isTTY) && !args.values.watch });
     const profiles = new Map([...loaded.profiles].map(([id, entry]) => [id, entry.profile]));
-    let agent;
+    const supervisor = new AgentSupervisor({ siteFile, settings, logger, version: packageVersion() });
     try {
-      agent = await startAgent({ site: loaded.site, profiles, logger, dataDir: settings.dataDir, settings, version: packageVersion() });
+      await supervisor.start({ site: loaded.site, profiles });
     } catch (error) {
       logger.fatal({ err: error }, 'agent failed to start');
       return EXIT_RUNTIME_FAILURE;
     }
-    const stopView = args.values.watch ? startLiveView(agent, { out: stdout }) : () => {};
+    const stopView = args.values.watch ? startLiveView(() => supervisor.running, { out: stdout }) : () => {};
     const signal = await stopRequested;
     logger.info({ signal }, 'stopping');
     stopView();
-    await agent.stop();
+    await supervisor.stop();
     return EXIT_OK;
   },
 };
