@@ -6,6 +6,7 @@ import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { until as waitUntil } from '../support/until.js';
 
 const profiles = shippedProfiles();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -34,13 +35,7 @@ function collect(agent: RunningAgent): Map<string, Reading[]> {
   return byChannel;
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (condition: () => boolean, timeoutMs = 10_000): Promise<void> => waitUntil(condition, timeoutMs);
 
 async function run(input: SiteInput): Promise<RunningAgent> {
   const agent = await startAgent({ site: siteSchema.parse(input), profiles, logger: silentLogger() });

@@ -9,6 +9,7 @@ import { AgentSupervisor } from '../../agent/main/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { startBroker } from '../support/broker.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { until as waitUntil } from '../support/until.js';
 
 // A site config pushed by the platform: validated like `vigil check`, written atomically, applied, and rolled
 // back by itself when the new config cannot poll or connect. Real broker, real simulator, real files.
@@ -18,13 +19,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (condition: () => boolean, timeoutMs = 20_000): Promise<void> => waitUntil(condition, timeoutMs);
 
 function siteText(port: number, indicator: string): string {
   return [

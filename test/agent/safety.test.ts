@@ -7,6 +7,7 @@ import { startTcpSimulator, type RunningSimulator, type ValueScript } from '../.
 import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { until as waitUntil } from '../support/until.js';
 
 // The whole loop over real Modbus RTU bytes: simulated probe → bus → alarm engine → output → coil on the
 // simulated relay board. Time is real here (short min-on times); the exact timing rules have their own
@@ -18,13 +19,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (condition: () => boolean, timeoutMs = 15_000): Promise<void> => waitUntil(condition, timeoutMs);
 
 async function tank(concentration: ValueScript): Promise<RunningSimulator> {
   const sim = await startTcpSimulator({

@@ -10,6 +10,7 @@ import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { until as waitUntil } from '../support/until.js';
 
 // The whole path over real parts: simulated probe → bus → recorder → durable outbox → uplink → broker →
 // a subscriber that reads the native contract; and a command back from the platform.
@@ -20,13 +21,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (condition: () => boolean, timeoutMs = 20_000): Promise<void> => waitUntil(condition, timeoutMs);
 
 interface WireReading {
   seq: number;

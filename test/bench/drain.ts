@@ -24,8 +24,8 @@ import { silentLogger } from '../../agent/log/index.js';
 import { openOutbox, type Outbox } from '../../agent/outbox/index.js';
 import { Uplink, nativeTopics, type DeliveryTuning } from '../../agent/uplink/index.js';
 import { startBroker } from '../support/broker.js';
+import { CHANNELS, reading, yieldToLoop } from './support/telemetry.js';
 
-const CHANNELS = 50;
 const MiB = 1024 * 1024;
 const SITE = 'bench-site';
 const GATEWAY = 'bench-gw';
@@ -113,20 +113,6 @@ function runSubscriber(input: SubscriberInput): void {
 
 // ————— main —————
 
-/** The recorder's telemetry payload (agent/uplink/recorder.ts) for one gas probe channel. */
-function reading(i: number): Record<string, unknown> {
-  const channel = i % CHANNELS;
-  return {
-    channelId: `tank1.ch${String(channel).padStart(2, '0')}`,
-    deviceId: `probe-${Math.floor(channel / 8) + 1}`,
-    indicator: `HJ-${1000 + channel}`,
-    value: Math.round((20 + 5 * Math.sin(i / 500 + channel) + Math.random()) * 1000) / 1000,
-    unit: 'ppm',
-    quality: 'good',
-  };
-}
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 interface PassResult {
   name: string;

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openOutbox, type Outbox } from '../../agent/outbox/index.js';
 import type { SiteChildOptions, SiteChildResult } from './outbox-child.js';
+import { CHANNELS, reading, yieldToLoop } from './support/telemetry.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,26 +39,11 @@ const SITE_SECONDS = Number(args['site-seconds']);
 const APPENDS = Number(args.appends);
 const EVENTS = Number(args.events);
 const PAGE = 4096;
-const CHANNELS = 50;
 const MiB = 1024 * 1024;
 
 const root = mkdtempSync(join(args.dir ?? tmpdir(), 'vigil-bench-outbox-'));
 const stamp = (): { wallTs: number; monoTs: number; clockSynced: boolean } => ({ wallTs: Date.now(), monoTs: performance.now(), clockSynced: true });
 
-/** The recorder's telemetry payload (agent/uplink/recorder.ts) for one gas probe channel. */
-function reading(i: number): Record<string, unknown> {
-  const channel = i % CHANNELS;
-  return {
-    channelId: `tank1.ch${String(channel).padStart(2, '0')}`,
-    deviceId: `probe-${Math.floor(channel / 8) + 1}`,
-    indicator: `HJ-${1000 + channel}`,
-    value: Math.round((20 + 5 * Math.sin(i / 500 + channel) + Math.random()) * 1000) / 1000,
-    unit: 'ppm',
-    quality: 'good',
-  };
-}
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // ————— 1. append —————
 

@@ -8,6 +8,7 @@ import { startTcpSimulator, type RunningSimulator } from '../../drivers/simulato
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { CLI } from '../support/cli.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { until } from '../support/until.js';
 
 // Issue 4, crash test: `vigil run` (the compiled CLI, a child process) is killed with SIGKILL at random moments,
 // ≥ 30 times, on one data folder, while a gas probe alternates so that events keep happening (alarm raised /
@@ -31,13 +32,6 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met in ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
 
 interface Received {
   seq: number;
