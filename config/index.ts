@@ -9,4 +9,5 @@ export type {
   Settings,
   SettingsProblem,
 } from './settings.js';
+export type { ApiSettings } from './api-settings.js';
 export { LOG_LEVELS, SettingsError, describeSettings, loadSettings } from './settings.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { closest } from './load/suggest.js';
+import { apiSettingsSchema, normaliseApiSettings, type ApiSettings } from './api-settings.js';
 
 /**
  * Settings: what differs between two gateways running the same site file — where the broker is, where the
@@ -38,6 +39,7 @@ export interface Settings {
   logLevel: LogLevel;
   siteFile: string;
   mqtt: MqttSettings;
+  api: ApiSettings;
 }
 
 export interface SettingsProblem {
@@ -205,6 +207,7 @@ export const settingsSchema: convict.Schema<Settings> = {
     certFile: secretFile('VIGIL_MQTT_CERT_FILE', 'PEM client certificate, for brokers that authenticate by certificate.'),
     keyFile: secretFile('VIGIL_MQTT_KEY_FILE', 'PEM private key of the client certificate.'),
   },
+  api: apiSettingsSchema,
 };
 
 export interface SettingDescription {
@@ -290,6 +293,7 @@ export function loadSettings(opts: LoadSettingsOptions = {}): Settings {
   const settings = config.getProperties() as Settings;
   settings.outbox.maxBytes = Number(settings.outbox.maxBytes);
   settings.outbox.flushIntervalMs = Number(settings.outbox.flushIntervalMs);
+  normaliseApiSettings(settings.api);
   if ((settings.mqtt.certFile === null) !== (settings.mqtt.keyFile === null)) {
     const missing = settings.mqtt.certFile === null ? 'mqtt.certFile' : 'mqtt.keyFile';
     problems.push({

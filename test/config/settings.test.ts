@@ -37,6 +37,7 @@ describe('settings', () => {
         certFile: null,
         keyFile: null,
       },
+      api: { socket: null, tcpPort: null },
     });
   });
 
@@ -155,6 +156,8 @@ describe('settings', () => {
       'mqtt.caFile',
       'mqtt.certFile',
       'mqtt.keyFile',
+      'api.socket',
+      'api.tcpPort',
     ]);
     expect(described.every((s) => s.env?.startsWith('VIGIL_') && s.doc.length > 0)).toBe(true);
   });
@@ -164,5 +167,11 @@ describe('settings', () => {
     expect(() => loadSettings({ env: { VIGIL_MQTT_PROTOCOL: '4', VIGIL_OUTBOX_MAX_BYTES: '10' } })).toThrow(
       /mqtt\.protocol \(from VIGIL_MQTT_PROTOCOL\)[\s\S]*outbox\.maxBytes \(from VIGIL_OUTBOX_MAX_BYTES\)|outbox\.maxBytes \(from VIGIL_OUTBOX_MAX_BYTES\)[\s\S]*mqtt\.protocol \(from VIGIL_MQTT_PROTOCOL\)/,
     );
+  });
+
+  it('the local API socket and loopback port: a port from the environment becomes a number, a bad one is named', () => {
+    expect(loadSettings({ env: { VIGIL_API_SOCKET: '/run/vigil/api.sock', VIGIL_API_TCP_PORT: '7070' } }).api).toEqual({ socket: '/run/vigil/api.sock', tcpPort: 7070 });
+    expect(() => loadSettings({ env: { VIGIL_API_TCP_PORT: '70000' } })).toThrow(/api\.tcpPort \(from VIGIL_API_TCP_PORT\): must be a TCP port/);
+    expect(() => loadSettings({ env: { VIGIL_API_SOCKET: `/tmp/${'x'.repeat(120)}` } })).toThrow(/api\.socket .*at most 107 bytes/);
   });
 });
