@@ -10,4 +10,5 @@ export type {
   SettingsProblem,
 } from './settings.js';
 export type { ApiSettings } from './api-settings.js';
+export type { OpcuaSettings } from './opcua-settings.js';
 export { LOG_LEVELS, SettingsError, describeSettings, loadSettings } from './settings.js';

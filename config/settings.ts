@@ -3,6 +3,7 @@ import convict from 'convict';
 import { parse as parseYaml } from 'yaml';
 import { closest } from './load/suggest.js';
 import { apiSettingsSchema, normaliseApiSettings, type ApiSettings } from './api-settings.js';
+import { normaliseOpcuaSettings, opcuaSettingsSchema, type OpcuaSettings } from './opcua-settings.js';
 
 /**
  * Settings: what differs between two gateways running the same site file — where the broker is, where the
@@ -40,6 +41,7 @@ export interface Settings {
   siteFile: string;
   mqtt: MqttSettings;
   api: ApiSettings;
+  opcua: OpcuaSettings;
 }
 
 export interface SettingsProblem {
@@ -208,6 +210,7 @@ export const settingsSchema: convict.Schema<Settings> = {
     keyFile: secretFile('VIGIL_MQTT_KEY_FILE', 'PEM private key of the client certificate.'),
   },
   api: apiSettingsSchema,
+  opcua: opcuaSettingsSchema,
 };
 
 export interface SettingDescription {
@@ -294,6 +297,7 @@ export function loadSettings(opts: LoadSettingsOptions = {}): Settings {
   settings.outbox.maxBytes = Number(settings.outbox.maxBytes);
   settings.outbox.flushIntervalMs = Number(settings.outbox.flushIntervalMs);
   normaliseApiSettings(settings.api);
+  normaliseOpcuaSettings(settings.opcua);
   if ((settings.mqtt.certFile === null) !== (settings.mqtt.keyFile === null)) {
     const missing = settings.mqtt.certFile === null ? 'mqtt.certFile' : 'mqtt.keyFile';
     problems.push({
