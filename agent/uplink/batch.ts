@@ -2,11 +2,16 @@ import type { OutboxRecord } from './outbox-port.js';
 import { toDelivery, type EventDelivery, type TelemetryDelivery } from './payloads.js';
 import type { OutgoingMessage, PlatformProfile } from './profile.js';
 
-/** One MQTT message and the outbox records it carries (all acked together on its PUBACK). */
+/** One or more MQTT messages and the outbox records they carry (acked together once every message has its PUBACK). */
 export interface Batch {
   seqs: number[];
-  message: OutgoingMessage;
+  messages: readonly OutgoingMessage[];
   historical: boolean;
+}
+
+/** A profile's answer as a list: profiles may return one message or several. */
+export function asMessages(encoded: OutgoingMessage | readonly OutgoingMessage[]): readonly OutgoingMessage[] {
+  return Array.isArray(encoded) ? (encoded as readonly OutgoingMessage[]) : [encoded as OutgoingMessage];
 }
 
 /** Bytes a record adds to a message, roughly: its JSON payload plus the per-reading envelope. */
@@ -61,7 +66,7 @@ export function encodeGroup(
   if (first.stream === 'event') {
     const delivery = toDelivery(first, historical);
     if (delivery?.stream !== 'event') return { batches: [], undecodable: [first.seq] };
-    return { batches: [{ seqs: [first.seq], message: profile.encodeEvent(delivery as EventDelivery), historical }], undecodable };
+    return { batches: [{ seqs: [first.seq], messages: asMessages(profile.encodeEvent(delivery as EventDelivery)), historical }], undecodable };
   }
   const deliveries: TelemetryDelivery[] = [];
   for (const record of group) {
@@ -72,14 +77,14 @@ export function encodeGroup(
   const batches: Batch[] = [];
   const encode = (part: TelemetryDelivery[]): void => {
     if (part.length === 0) return;
-    const message = profile.encodeTelemetry(part);
-    if (message.payload.length > maxBytes && part.length > 1) {
+    const messages = asMessages(profile.encodeTelemetry(part));
+    if (messages.some((m) => m.payload.length > maxBytes) && part.length > 1) {
       const half = Math.ceil(part.length / 2);
       encode(part.slice(0, half));
       encode(part.slice(half));
       return;
     }
-    batches.push({ seqs: part.map((d) => d.seq), message, historical });
+    batches.push({ seqs: part.map((d) => d.seq), messages, historical });
   };
   encode(deliveries);
   return { batches, undecodable };

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ClockStamp } from '../../drivers/reading.js';
 import { operatorCommand, type CommandResult } from '../commands/index.js';
-import type { CommandOutcome, DecodedCommand, PlatformCommand, RefusalReason } from './profile.js';
+import type { CommandOutcome, DecodedCommand, GateInput, PlatformCommand, RefusalReason } from './profile.js';
 import type { Secret } from './secret.js';
 
 /** Carries out a validated operator command; agent/commands' CommandHandler is one. */
@@ -31,6 +31,11 @@ export interface CommandOptions {
   /** Default: "guarded" when a key is given, "never" otherwise. */
   requireSignature?: SignaturePolicy;
   guardedActions?: readonly string[];
+  /**
+   * Actions this platform may run; default all. A platform that cannot sign its commands is best limited to
+   * what it needs (say, acknowledge and set-baseline), so a leaked broker password cannot move a relay.
+   */
+  allowedActions?: readonly string[];
   /** A command whose expiry lies further ahead than this is refused (a replayable command should not live long); default 1 h. */
   maxLifetimeMs?: number;
   /** How many recent command ids are remembered to refuse duplicates; default 1000. */
@@ -131,7 +136,8 @@ export class CommandGate {
     if (this.knownWallTs === null || stamp.wallTs > this.knownWallTs) this.knownWallTs = stamp.wallTs;
   }
 
-  async handle(decoded: DecodedCommand, retained: boolean): Promise<CommandOutcome> {
+  async handle(input: DecodedCommand, retained: boolean): Promise<CommandOutcome> {
+    const decoded: GateInput = input.ok === 'handled' ? { ok: false, id: null, topic: '', error: 'internal: a command the profile handled itself has nothing to judge' } : input;
     try {
       return await this.judge(decoded, retained);
     } catch (error) {
@@ -140,9 +146,10 @@ export class CommandGate {
     }
   }
 
-  private async judge(decoded: DecodedCommand, retained: boolean): Promise<CommandOutcome> {
+  private async judge(decoded: GateInput, retained: boolean): Promise<CommandOutcome> {
     if (!decoded.ok) {
-      return this.outcome(undefined, decoded.id, decoded.topic, 'refused', 'malformed', decoded.error, decoded.action);
+      const outcome = this.outcome(undefined, decoded.id, decoded.topic, 'refused', 'malformed', decoded.error, decoded.action);
+      return decoded.context ? { ...outcome, context: decoded.context } : outcome;
     }
     const command = decoded.command;
     const refuse = (reason: RefusalReason, message: string): CommandOutcome =>
@@ -169,6 +176,10 @@ export class CommandGate {
 
     if (command.action === undefined || !KNOWN_ACTIONS.has(command.action)) {
       return refuse('unsupported', `unknown action "${command.action ?? ''}" (known: ${[...KNOWN_ACTIONS].join(', ')})`);
+    }
+    const allowed = this.options.allowedActions;
+    if (allowed && !allowed.includes(command.action)) {
+      return refuse('unsupported', `"${command.action}" is not allowed from this platform (allowed: ${allowed.join(', ') || 'none'})`);
     }
 
     // Remembered before it runs, so a duplicate arriving while a push-config is being applied is refused too.
@@ -267,6 +278,7 @@ export class CommandGate {
       clock: stamp.clockSynced ? 'synced' : 'unsynced',
       ...(act === undefined ? {} : { action: act }),
       ...(details === undefined ? {} : { details }),
+      ...(command?.context === undefined ? {} : { context: command.context }),
     };
   }
 }

@@ -47,6 +47,9 @@ export interface DeliveryOptions {
 
 interface InFlight {
   batch: Batch;
+  /** Messages of the batch still without an answer. */
+  waiting: number;
+  refusal: Extract<PublishOutcome, { kind: 'refused' }> | undefined;
   /** setTimeout runs on the monotonic clock; this is only compared with itself. */
   sentAt: number;
 }
@@ -66,6 +69,8 @@ interface Range {
  */
 export class DeliverySession {
   private readonly inflight = new Map<number, InFlight>();
+  /** Messages in flight (a batch may have several). */
+  private inflightMessages = 0;
   private nextId = 1;
   private historicalInflight = 0;
   private readonly live: OutboxRecord[] = [];
@@ -101,6 +106,7 @@ export class DeliverySession {
     clearTimeout(this.stallTimer);
     const seqs = [...this.inflight.values()].flatMap((f) => f.batch.seqs);
     this.inflight.clear();
+    this.inflightMessages = 0;
     this.live.length = 0;
     this.liveSizes.length = 0;
     this.pending.length = 0;
@@ -109,7 +115,7 @@ export class DeliverySession {
 
   stats(): { inflight: number; liveQueued: number; historicalPending: number; backlogRanges: number; replaying: boolean } {
     return {
-      inflight: this.inflight.size,
+      inflight: this.inflightMessages,
       liveQueued: this.live.length - this.liveHead,
       historicalPending: this.pending.length,
       backlogRanges: this.ranges.length,
@@ -119,7 +125,7 @@ export class DeliverySession {
 
   /** Window slots taken: our messages plus the connection's others. */
   used(): number {
-    return this.inflight.size + (this.options.extraInflight?.() ?? 0);
+    return this.inflightMessages + (this.options.extraInflight?.() ?? 0);
   }
 
   /** Something else freed a slot of the window. */
@@ -199,11 +205,17 @@ export class DeliverySession {
   }
 
   private send(batch: Batch): void {
+    if (batch.messages.length === 0) {
+      // Nothing for this platform in these records (a profile may leave some out): delivered as far as it goes.
+      this.ackOutbox(batch.seqs);
+      return;
+    }
     const id = this.nextId++;
-    this.inflight.set(id, { batch, sentAt: performance.now() });
+    this.inflight.set(id, { batch, waiting: batch.messages.length, refusal: undefined, sentAt: performance.now() });
+    this.inflightMessages += batch.messages.length;
     if (batch.historical) this.historicalInflight++;
     this.armStallTimer();
-    this.options.publish(batch.message, (outcome) => this.onPuback(id, outcome));
+    for (const message of batch.messages) this.options.publish(message, (outcome) => this.onPuback(id, outcome));
   }
 
   private onPuback(id: number, outcome: PublishOutcome): void {
@@ -211,15 +223,22 @@ export class DeliverySession {
     if (this.stopped || outcome.kind === 'lost') return;
     const flight = this.inflight.get(id);
     if (!flight) return;
+    flight.waiting--;
+    this.inflightMessages--;
+    if (outcome.kind === 'refused') flight.refusal ??= outcome;
+    if (flight.waiting > 0) {
+      this.pump();
+      return;
+    }
     this.inflight.delete(id);
     if (flight.batch.historical) this.historicalInflight--;
     const { counters } = this.options;
-    if (outcome.kind === 'refused') {
+    if (flight.refusal) {
       counters.rejectedMessages++;
-      this.options.onRejected(outcome, flight.batch.seqs.length);
+      this.options.onRejected(flight.refusal, flight.batch.seqs.length);
     } else {
       this.ackOutbox(flight.batch.seqs);
-      counters.messages++;
+      counters.messages += flight.batch.messages.length;
       if (flight.batch.historical) counters.historicalRecords += flight.batch.seqs.length;
       else counters.liveRecords += flight.batch.seqs.length;
     }

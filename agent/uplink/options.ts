@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.js';
 import type { CommandOptions } from './command-gate.js';
 import type { BrokerCredentials } from './credentials.js';
 import type { OutboxReader } from './outbox-port.js';
-import type { BirthChannel, PlatformProfile, ProfileContext } from './profile.js';
+import type { BirthChannel, LatestValue, PlatformProfile, ProfileContext } from './profile.js';
 
 /**
  * Everything the uplink needs, typed. The agent maps these from the settings (mqtt.url, the credential and TLS
@@ -21,6 +21,12 @@ export interface UplinkOptions {
   birth: { version: string; configHash: string; channels: readonly BirthChannel[] };
   /** First topic level(s); default "vigil". Topics are <prefix>/<site>/<gateway>/... */
   topicPrefix?: string;
+  /** This platform's name in logs and status, when a gateway feeds several. */
+  name?: string;
+  /** The latest reading of every channel (births, on-demand reports); default none. */
+  latest?: () => readonly LatestValue[];
+  /** Polls every device now (a platform's "sample" request); false when it cannot. */
+  requestSample?: () => boolean;
   /** The platform protocol; default the native JSON profile. */
   profile?: (ctx: ProfileContext) => PlatformProfile;
   delivery?: DeliveryTuning;

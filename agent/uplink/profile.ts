@@ -1,28 +1,52 @@
+import type { Quality, QualityReason } from '../../drivers/reading.js';
 import type { ClockFlag, EventDelivery, TelemetryDelivery } from './payloads.js';
 
 /**
  * A platform profile: how one platform protocol (the native JSON contract, Sparkplug B, the geohazard $dp
  * format, IoTDA, ThingsBoard) names its topics and encodes and decodes messages. Everything else — the outbox,
  * the in-flight window, batching, pacing, reconnects, command expiry, duplicates and signatures — is shared, so
- * a new platform is one module implementing this interface. A profile may keep state (Sparkplug's seq and bdSeq);
- * sessionStarted() is called on every new broker connection before the birth is encoded.
+ * a new platform is one module implementing this interface. A profile may keep state (Sparkplug's seq and bdSeq).
+ *
+ * Call order per connection: encodeWill() (before CONNECT), sessionStarted(), encodeBirth(), then data and
+ * commands in publish order (so a per-message counter such as Sparkplug's seq follows the wire), sessionEnded()
+ * when the connection is gone. Encoders may return several messages (one per field device, say): the records
+ * they carry are acked once every one of them is acknowledged.
  */
 export interface PlatformProfile {
   readonly name: string;
-  /** Topic filters to subscribe to for commands (only this gateway's own). */
+  /** Topic filters to subscribe to (commands, and control topics such as a primary host's state). */
   readonly commandSubscriptions: readonly string[];
+  /**
+   * True when the profile must not publish its birth or data until it opens the gate (host.setGate(true)),
+   * e.g. Sparkplug waiting for its primary host. Default false: the gate is open on every connect.
+   */
+  readonly gated?: boolean;
   sessionStarted?(): void;
-  /** One message carrying a batch of readings (all live or all historical, in seq order). */
-  encodeTelemetry(batch: readonly TelemetryDelivery[]): OutgoingMessage;
-  encodeEvent(event: EventDelivery): OutgoingMessage;
-  /** The retained "online" state published on every connect. */
-  encodeBirth(birth: BirthInfo): OutgoingMessage;
+  sessionEnded?(): void;
+  /** One or more messages carrying a batch of readings (all live or all historical, in seq order). */
+  encodeTelemetry(batch: readonly TelemetryDelivery[]): OutgoingMessage | readonly OutgoingMessage[];
+  encodeEvent(event: EventDelivery): OutgoingMessage | readonly OutgoingMessage[];
+  /** The "online" message(s) published on every connect (and on a rebirth). */
+  encodeBirth(birth: BirthInfo): OutgoingMessage | readonly OutgoingMessage[];
   /** The will: published by the broker when the connection dies without a goodbye. */
   encodeWill(): OutgoingMessage;
   /** Published on an orderly stop (the broker does not send the will then). */
-  encodeShutdown(stamp: StateStamp): OutgoingMessage;
+  encodeShutdown(stamp: StateStamp): OutgoingMessage | readonly OutgoingMessage[];
+  /**
+   * A message on one of commandSubscriptions. An operator command goes to the shared gate (expiry, duplicates,
+   * signatures, then the command handler); a profile-level request (a rebirth, a time request, a report mode)
+   * the profile answers itself through its host and returns { ok: 'handled' }.
+   */
   decodeCommand(topic: string, payload: Buffer): DecodedCommand;
-  encodeCommandResult(outcome: CommandOutcome): OutgoingMessage;
+  /** The answer to a command the gate judged; null when the platform expects none. */
+  encodeCommandResult(outcome: CommandOutcome): OutgoingMessage | null;
+  /**
+   * Called for every message right before it goes on the wire, in wire order, across births, data, answers
+   * and host publishes (not the will): where a per-message counter such as Sparkplug's seq is stamped.
+   */
+  onWire?(message: OutgoingMessage): OutgoingMessage;
+  /** The uplink is stopping for good: clear timers. */
+  dispose?(): void;
 }
 
 export interface OutgoingMessage {
@@ -31,13 +55,53 @@ export interface OutgoingMessage {
   retain: boolean;
   /** MQTT 5 content type, where the profile has one. */
   contentType?: string;
+  /**
+   * Default 1. A QoS 0 message counts as delivered once it is written to the socket: use it only where the
+   * platform's protocol demands QoS 0 and says so in its documentation.
+   */
+  qos?: 0 | 1;
 }
 
-export interface ProfileContext {
+export interface ProfileIdentity {
   siteId: string;
   gatewayId: string;
   /** First topic level(s), e.g. "vigil" or "city/hazard". */
   topicPrefix: string;
+}
+
+export interface ProfileContext extends ProfileIdentity {
+  /** What the profile may ask of the uplink that runs it. */
+  host: ProfileHost;
+}
+
+/** The latest reading of a channel, as a profile may need it for a birth or an on-demand report. */
+export interface LatestValue {
+  channelId: string;
+  deviceId: string;
+  value: number | null;
+  unit: string;
+  quality: Quality;
+  reason?: QualityReason;
+  ts: number;
+  clock: ClockFlag;
+}
+
+/** Services the uplink offers a profile. Every method is safe to call at any time, online or not. */
+export interface ProfileHost {
+  /** Publishes live, outside the outbox (answers, on-demand reports); dropped when offline. */
+  publish(messages: readonly OutgoingMessage[]): void;
+  /** Publishes the birth again at once (a platform's rebirth request). */
+  rebirth(): void;
+  /** Opens or closes the gate of a gated profile: closed = no birth, no data (it stays in the outbox). */
+  setGate(open: boolean): void;
+  /** The latest reading of every channel. */
+  latest(): readonly LatestValue[];
+  /** Asks the field side to poll now (a platform's "sample" request); false when it cannot. */
+  requestSample(): boolean;
+  now(): StateStamp;
+  /** Runs an operator command through the shared gate, as decodeCommand would have returned it. */
+  submit(command: PlatformCommand): void;
+  log(level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>): void;
 }
 
 export interface BirthChannel {
@@ -59,6 +123,8 @@ export interface BirthInfo extends StateStamp {
   /** Hash of the site config in force, so the platform knows which config produced the data. */
   configHash: string;
   channels: readonly BirthChannel[];
+  /** The latest reading of each channel at the time of the birth (Sparkplug births carry current values). */
+  latest: readonly LatestValue[];
 }
 
 /** A command as the profile decoded it; the shared gate judges expiry, duplicates and signature. */
@@ -73,11 +139,18 @@ export interface PlatformCommand {
   /** Signature as sent, and the exact text it must be the HMAC of. */
   signature?: { value: string; signed: string };
   topic: string;
+  /** Whatever the profile needs to answer in the platform's terms (a command name, a message id); echoed in the outcome. */
+  context?: Readonly<Record<string, string>>;
 }
 
 export type DecodedCommand =
   | { ok: true; command: PlatformCommand }
-  | { ok: false; id: string | null; action?: string; error: string; topic: string };
+  | { ok: false; id: string | null; action?: string; error: string; topic: string; context?: Readonly<Record<string, string>> }
+  /** The profile dealt with it itself (and answered through its host, if the platform expects an answer). */
+  | { ok: 'handled' };
+
+/** A decoded command the shared gate judges (not one the profile handled itself). */
+export type GateInput = Exclude<DecodedCommand, { ok: 'handled' }>;
 
 export type RefusalReason =
   | 'malformed'
@@ -101,4 +174,20 @@ export interface CommandOutcome extends StateStamp {
   details?: Record<string, unknown>;
   /** The topic the command came in on (profiles that answer per request derive the reply topic from it). */
   topic: string;
+  /** The decoded command's context, as the profile set it. */
+  context?: Readonly<Record<string, string>>;
+}
+
+/** A host that offers nothing: for encoding outside a running uplink (tests, tools, benchmarks). */
+export function detachedProfileHost(now: () => StateStamp = () => ({ ts: Date.now(), clock: 'unsynced' })): ProfileHost {
+  return {
+    publish: () => undefined,
+    rebirth: () => undefined,
+    setGate: () => undefined,
+    latest: () => [],
+    requestSample: () => false,
+    now,
+    submit: () => undefined,
+    log: () => undefined,
+  };
 }

@@ -163,7 +163,7 @@ export function openConnection(options: TransportOptions): Promise<Connection> {
               message.topic,
               message.payload,
               {
-                qos: 1,
+                qos: message.qos ?? 1,
                 retain: message.retain,
                 ...(options.protocolVersion === 5 && message.contentType ? { properties: { contentType: message.contentType } } : {}),
               },

@@ -1,13 +1,15 @@
 import { ReconnectBackoff } from './backoff.js';
+import { asMessages } from './batch.js';
 import { CommandGate, type CommandMemorySnapshot } from './command-gate.js';
 import { DeliverySession, newCounters, type DeliveryCounters } from './delivery.js';
 import { effectiveWindow, resolveDelivery, safeUrl, type ResolvedDelivery, type UplinkOptions } from './options.js';
-import type { CommandOutcome, OutgoingMessage, PlatformProfile, StateStamp } from './profile.js';
+import type { CommandOutcome, DecodedCommand, OutgoingMessage, PlatformCommand, PlatformProfile, ProfileHost, StateStamp } from './profile.js';
 import { createNativeProfile } from './profiles/native.js';
 import { TokenBucket } from './token-bucket.js';
 import { openConnection, type Connection } from './transport.js';
 
-export type UplinkState = 'stopped' | 'connecting' | 'waiting' | 'online';
+/** online: connected and delivering; held: connected, but a gated profile waits (e.g. for its primary host). */
+export type UplinkState = 'stopped' | 'connecting' | 'waiting' | 'held' | 'online';
 
 export interface UplinkStats {
   state: UplinkState;
@@ -51,7 +53,11 @@ export class Uplink {
   private retryTimer: NodeJS.Timeout | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
   private readonly results: CommandOutcome[] = [];
-  private resultsInflight = 0;
+  /** Our QoS 1 messages in flight besides data (results, births, host publishes): they count against the window. */
+  private sideInflight = 0;
+  private gateOpen = false;
+  /** The birth of this connection went out (and data started, or will once it is acknowledged). */
+  private born = false;
   private readonly commandCounts = { received: 0, done: 0, refused: 0, failed: 0, resultsDropped: 0 };
   private lastRejectLog = -Infinity;
 
@@ -60,12 +66,13 @@ export class Uplink {
       siteId: options.siteId,
       gatewayId: options.gatewayId,
       topicPrefix: options.topicPrefix ?? 'vigil',
+      host: this.host(),
     });
     this.delivery = resolveDelivery(options.delivery);
     const reconnect = options.reconnect ?? {};
     this.backoff = new ReconnectBackoff(reconnect.minDelayMs ?? 1000, reconnect.maxDelayMs ?? 60_000, options.random);
     this.gate = options.commands ? new CommandGate(options.commands, options.clock) : undefined;
-    this.log = options.logger.child({ part: 'uplink', profile: this.profile.name });
+    this.log = options.logger.child({ part: 'uplink', profile: this.profile.name, ...(options.name ? { platform: options.name } : {}) });
   }
 
   start(): void {
@@ -84,10 +91,18 @@ export class Uplink {
     this.session?.stop();
     this.session = undefined;
     this.connection = undefined;
+    this.endProfileSession();
+    this.disposeProfile();
     if (!connection) return;
-    const goodbye = new Promise<void>((resolve) => {
-      connection.publish(this.profile.encodeShutdown(this.stamp()), () => resolve());
-    }).then(() => connection.end());
+    let goodbyeMessages: readonly OutgoingMessage[] = [];
+    try {
+      goodbyeMessages = asMessages(this.profile.encodeShutdown(this.stamp()));
+    } catch (error) {
+      this.log.error({ error: describe(error) }, 'could not encode the shutdown message');
+    }
+    const goodbye = Promise.all(
+      goodbyeMessages.map((message) => new Promise<void>((resolve) => connection.publish(this.wire(message), () => resolve()))),
+    ).then(() => connection.end());
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([goodbye, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
@@ -107,7 +122,7 @@ export class Uplink {
       connects: this.connects,
       connectFailures: this.connectFailures,
       window: this.window,
-      inflight: session?.inflight ?? 0,
+      inflight: (session?.inflight ?? 0) + this.sideInflight,
       liveQueued: session?.liveQueued ?? 0,
       historicalPending: session?.historicalPending ?? 0,
       replaying: session?.replaying ?? false,
@@ -182,35 +197,72 @@ export class Uplink {
   private onConnected(connection: Connection): void {
     this.connection = connection;
     this.connects++;
-    this.state = 'online';
+    this.state = 'held';
+    this.born = false;
+    this.gateOpen = !this.profile.gated;
     connection.onClose((reason) => this.onClosed(connection, reason));
     const stableAfter = this.options.reconnect?.stableAfterMs ?? 30_000;
     this.stableTimer = setTimeout(() => this.backoff.reset(), stableAfter);
-    const { window, liveReserve } = effectiveWindow(this.delivery, connection.receiveMaximum);
-    this.window = window;
-    this.profile.sessionStarted?.();
+    this.window = effectiveWindow(this.delivery, connection.receiveMaximum).window;
+    this.guardProfile('sessionStarted', () => this.profile.sessionStarted?.());
     this.gate?.observeClock(this.options.clock.stamp());
 
-    if (this.gate) {
+    if (this.gate || this.profile.gated) {
       connection.onMessage((topic, payload, retained) => this.onCommandMessage(topic, payload, retained));
       connection.subscribe(this.profile.commandSubscriptions).catch((error: unknown) => {
-        this.log.error({ error: error instanceof Error ? error.message : String(error) }, 'command subscription failed: commands will not arrive');
+        this.log.error({ error: describe(error) }, 'command subscription failed: commands will not arrive');
       });
     }
+    if (this.gateOpen) this.beginDelivery(connection);
+    else this.log.info('connected; waiting for the platform to open the gate before birth and data');
+  }
 
-    // The birth goes first; data starts once the broker has it, so the platform sees "online" before readings.
-    const birth = this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth });
-    connection.publish(birth, (outcome) => {
-      if (this.connection !== connection || this.state !== 'online') return;
-      if (outcome.kind !== 'acked') {
-        this.log.error({ error: outcome.message }, 'broker refused the birth message; reconnecting');
+  /** The birth goes first; data starts once the broker has it, so the platform sees "online" before readings. */
+  private beginDelivery(connection: Connection): void {
+    if (this.born || this.connection !== connection) return;
+    this.born = true;
+    let births: readonly OutgoingMessage[];
+    try {
+      births = asMessages(this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth, latest: this.latestValues() }));
+    } catch (error) {
+      this.log.error({ error: describe(error) }, 'could not encode the birth message; reconnecting');
+      connection.destroy();
+      return;
+    }
+    let waiting = births.length;
+    let refused: string | undefined;
+    const started = (): void => {
+      if (this.connection !== connection || !this.born) return;
+      if (refused !== undefined) {
+        this.log.error({ error: refused }, 'broker refused the birth message; reconnecting');
         connection.destroy();
         return;
       }
-      const maxBytes = Math.min(this.delivery.batchBytes, connection.maximumPacketSize ? connection.maximumPacketSize - 1024 : Infinity);
+      this.startSession(connection);
+    };
+    if (waiting === 0) {
+      started();
+      return;
+    }
+    for (const birth of births) {
+      this.sideInflight++;
+      connection.publish(this.wire(birth), (outcome) => {
+        if (this.connection !== connection) return;
+        this.sideInflight--;
+        if (outcome.kind !== 'acked') refused ??= outcome.message;
+        if (--waiting === 0) started();
+      });
+    }
+  }
+
+  private startSession(connection: Connection): void {
+    const window = this.window ?? 1;
+    const { liveReserve } = effectiveWindow(this.delivery, connection.receiveMaximum);
+    this.state = 'online';
+    const maxBytes = Math.min(this.delivery.batchBytes, connection.maximumPacketSize ? connection.maximumPacketSize - 1024 : Infinity);
       this.session = new DeliverySession({
         outbox: this.options.outbox,
-        publish: (message, done) => connection.publish(message, done),
+        publish: (message, done) => connection.publish(this.wire(message), done),
         profile: this.profile,
         window,
         liveReserve,
@@ -224,14 +276,13 @@ export class Uplink {
           connection.destroy();
         },
         onRejected: (rejection, records) => this.onRejected(rejection, records),
-        extraInflight: () => this.resultsInflight,
+        extraInflight: () => this.sideInflight,
         onReadError: (readError) => this.log.error({ error: readError instanceof Error ? readError.message : String(readError) }, 'outbox read or ack failed'),
       });
       const backlogThrough = this.session.start();
       this.log.info({ window, liveReserve, backlogThrough }, 'uplink online');
       this.trace({ type: 'connected', window, backlogThrough });
       this.flushResults();
-    });
   }
 
   private onClosed(connection: Connection, reason: string): void {
@@ -241,7 +292,9 @@ export class Uplink {
     clearTimeout(this.stableTimer);
     const inflightSeqs = this.session?.stop() ?? [];
     this.session = undefined;
-    this.resultsInflight = 0;
+    this.sideInflight = 0;
+    this.born = false;
+    this.endProfileSession();
     if (this.state === 'stopped') return;
     const delay = this.scheduleReconnect();
     this.log.warn({ reason, unacked: inflightSeqs.length, retryInMs: delay }, 'broker connection lost');
@@ -257,14 +310,23 @@ export class Uplink {
   }
 
   private onCommandMessage(topic: string, payload: Buffer, retained: boolean): void {
-    const gate = this.gate;
-    if (!gate) return;
-    this.commandCounts.received++;
-    let decoded;
+    let decoded: DecodedCommand;
     try {
       decoded = this.profile.decodeCommand(topic, payload);
     } catch (error) {
-      decoded = { ok: false as const, id: null, topic, error: `undecodable: ${error instanceof Error ? error.message : String(error)}` };
+      decoded = { ok: false, id: null, topic, error: `undecodable: ${describe(error)}` };
+    }
+    if (decoded.ok === 'handled') return;
+    this.commandCounts.received++;
+    this.judge(decoded, retained);
+  }
+
+  private judge(decoded: DecodedCommand, retained: boolean): void {
+    const gate = this.gate;
+    if (!gate) {
+      this.commandCounts.refused++;
+      this.log.warn({ id: decoded.ok === true ? decoded.command.id : null }, 'platform command ignored: commands are not enabled for this platform');
+      return;
     }
     void gate.handle(decoded, retained).then((outcome) => {
       this.commandCounts[outcome.status]++;
@@ -293,23 +355,123 @@ export class Uplink {
     const window = this.window;
     if (!connection || !session || window === null || this.state !== 'online') return;
     const budget = Math.max(1, Math.floor(window / 4));
-    while (this.results.length > 0 && this.resultsInflight < budget && session.used() < window) {
+    while (this.results.length > 0 && this.sideInflight < budget && session.used() < window) {
       const outcome = this.results.shift();
       if (!outcome) break;
-      let message: OutgoingMessage;
+      let message: OutgoingMessage | null;
       try {
         message = this.profile.encodeCommandResult(outcome);
       } catch (error) {
-        this.log.error({ error: error instanceof Error ? error.message : String(error) }, 'could not encode a command result');
+        this.log.error({ error: describe(error) }, 'could not encode a command result');
         continue;
       }
-      this.resultsInflight++;
-      connection.publish(message, () => {
-        if (this.connection !== connection) return;
-        this.resultsInflight--;
-        this.flushResults();
-        this.session?.poke();
-      });
+      if (message) this.publishSide(connection, message);
     }
   }
+
+  /** A QoS 1 message outside the data stream, inside the window; frees its slot on PUBACK. */
+  private publishSide(connection: Connection, message: OutgoingMessage): void {
+    this.sideInflight++;
+    connection.publish(this.wire(message), () => {
+      if (this.connection !== connection) return;
+      this.sideInflight--;
+      this.flushResults();
+      this.session?.poke();
+    });
+  }
+
+  /** Every message passes here right before the wire, in wire order (the profile may stamp a counter). */
+  private wire(message: OutgoingMessage): OutgoingMessage {
+    if (!this.profile.onWire) return message;
+    try {
+      return this.profile.onWire(message);
+    } catch (error) {
+      this.log.error({ error: describe(error) }, 'profile failed to stamp a message; sent as encoded');
+      return message;
+    }
+  }
+
+  private latestValues(): ReturnType<ProfileHost['latest']> {
+    try {
+      return this.options.latest?.() ?? [];
+    } catch (error) {
+      this.log.error({ error: describe(error) }, 'latest readings unavailable');
+      return [];
+    }
+  }
+
+  private guardProfile(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.log.error({ error: describe(error) }, `profile ${what} failed`);
+    }
+  }
+
+  private endProfileSession(): void {
+    this.guardProfile('sessionEnded', () => this.profile.sessionEnded?.());
+  }
+
+  private disposeProfile(): void {
+    this.guardProfile('dispose', () => this.profile.dispose?.());
+  }
+
+  /** What a profile may ask of this uplink; see ProfileHost. */
+  private host(): ProfileHost {
+    return {
+      publish: (messages) => {
+        const connection = this.connection;
+        if (!connection || !this.born) return;
+        for (const message of messages) this.publishSide(connection, message);
+      },
+      rebirth: () => {
+        const connection = this.connection;
+        if (!connection || !this.born) return;
+        let births: readonly OutgoingMessage[];
+        try {
+          births = asMessages(this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth, latest: this.latestValues() }));
+        } catch (error) {
+          this.log.error({ error: describe(error) }, 'could not encode the birth for a rebirth');
+          return;
+        }
+        this.log.info('rebirth requested by the platform');
+        for (const birth of births) this.publishSide(connection, birth);
+      },
+      setGate: (open) => {
+        if (open === this.gateOpen) return;
+        this.gateOpen = open;
+        const connection = this.connection;
+        if (!connection) return;
+        if (open) {
+          this.log.info('gate opened: birth and data start');
+          this.beginDelivery(connection);
+        } else {
+          // Data stays in the outbox; what was in flight is read again when the gate reopens.
+          this.log.warn('gate closed: data held in the outbox');
+          this.session?.stop();
+          this.session = undefined;
+          this.born = false;
+          this.state = 'held';
+        }
+      },
+      latest: () => this.latestValues(),
+      requestSample: () => {
+        try {
+          return this.options.requestSample?.() ?? false;
+        } catch {
+          return false;
+        }
+      },
+      now: () => this.stamp(),
+      submit: (command: PlatformCommand) => {
+        this.commandCounts.received++;
+        this.judge({ ok: true, command }, false);
+      },
+      log: (level, message, details) => this.log[level](details ?? {}, message),
+    };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

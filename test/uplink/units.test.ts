@@ -65,7 +65,7 @@ describe('native profile', () => {
     expect(will).toMatchObject({ topic: 'city/hazard/rock-7/gw-7/state', retain: true });
     expectValid('state', JSON.parse(will.payload.toString()));
     expectValid('state', JSON.parse(profile.encodeShutdown({ ts: 3, clock: 'unsynced' }).payload.toString()));
-    expectValid('state', JSON.parse(profile.encodeBirth({ ts: 4, clock: 'synced', version: '1', configHash: 'h', channels: [{ id: 'rock.crack' }] }).payload.toString()));
+    expectValid('state', JSON.parse(profile.encodeBirth({ ts: 4, clock: 'synced', version: '1', configHash: 'h', channels: [{ id: 'rock.crack' }], latest: [] }).payload.toString()));
   });
 
   it('the schemas catch a wrong payload (they can fail)', () => {

@@ -4,9 +4,10 @@ import type {
   BirthInfo,
   CommandOutcome,
   DecodedCommand,
+  GateInput,
   OutgoingMessage,
   PlatformProfile,
-  ProfileContext,
+  ProfileIdentity,
   StateStamp,
 } from '../profile.js';
 
@@ -31,7 +32,7 @@ export interface NativeTopics {
   commandResult: string;
 }
 
-export function nativeTopics(ctx: ProfileContext): NativeTopics {
+export function nativeTopics(ctx: ProfileIdentity): NativeTopics {
   const base = `${ctx.topicPrefix}/${ctx.siteId}/${ctx.gatewayId}`;
   return {
     telemetry: `${base}/telemetry`,
@@ -59,7 +60,17 @@ function json(topic: string, body: unknown, retain = false): OutgoingMessage {
   return { topic, payload: Buffer.from(JSON.stringify(body)), retain, contentType: JSON_TYPE };
 }
 
-export function createNativeProfile(ctx: ProfileContext): PlatformProfile {
+/** The native profile always answers with exactly one message. */
+export interface NativeProfile extends PlatformProfile {
+  encodeTelemetry(batch: readonly TelemetryDelivery[]): OutgoingMessage;
+  encodeEvent(event: EventDelivery): OutgoingMessage;
+  encodeBirth(birth: BirthInfo): OutgoingMessage;
+  encodeShutdown(stamp: StateStamp): OutgoingMessage;
+  decodeCommand(topic: string, payload: Buffer): GateInput;
+  encodeCommandResult(outcome: CommandOutcome): OutgoingMessage;
+}
+
+export function createNativeProfile(ctx: ProfileIdentity): NativeProfile {
   const topics = nativeTopics(ctx);
   const who = { site: ctx.siteId, gateway: ctx.gatewayId };
 
@@ -78,7 +89,7 @@ export function createNativeProfile(ctx: ProfileContext): PlatformProfile {
     historical: d.historical,
   });
 
-  const decodeFailure = (topic: string, id: string | null, error: string, action?: string): DecodedCommand => ({
+  const decodeFailure = (topic: string, id: string | null, error: string, action?: string): GateInput => ({
     ok: false,
     id,
     error,
@@ -163,7 +174,7 @@ export function createNativeProfile(ctx: ProfileContext): PlatformProfile {
       if (!isObject(body)) return decodeFailure(topic, null, 'not a JSON object');
       const id = typeof body.id === 'string' && ID_PATTERN.test(body.id) ? body.id : null;
       const action = isObject(body.command) && typeof body.command.action === 'string' ? body.command.action : undefined;
-      const fail = (error: string): DecodedCommand => decodeFailure(topic, id, error, action);
+      const fail = (error: string): GateInput => decodeFailure(topic, id, error, action);
       if (body.v !== NATIVE_VERSION) return fail(`v: must be ${NATIVE_VERSION}`);
       if (id === null) return fail('id: must be a string of 1 to 128 printable ASCII characters without spaces');
       const unknown = Object.keys(body).filter((key) => !ENVELOPE_FIELDS.has(key));
