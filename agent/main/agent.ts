@@ -3,6 +3,7 @@ import { createProfileDevice } from '../../drivers/modbus/index.js';
 import { createGpioBackend, GpioInputs, type GpioBackend, type SimulatedGpio } from '../../drivers/gpio/index.js';
 import { ModbusBus, type BusOptions, type BusTraceEvent } from '../bus/index.js';
 import { PollScheduler } from '../acquisition/index.js';
+import { apiSocketPath, prepareApiSocket, startApiServer, type ApiServer } from '../api/index.js';
 import { createSystemClock, type Clock } from '../clock/index.js';
 import { CommandHandler } from '../commands/index.js';
 import type { Logger } from '../log/index.js';
@@ -50,6 +51,8 @@ export interface RunningAgent {
   readonly commands: CommandHandler;
   /** Outbox, recorder and uplink, when settings were given. */
   readonly uplink: UplinkParts | undefined;
+  /** The local status API (docs/local-api.md), when settings and a data folder were given. */
+  readonly api: ApiServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -128,6 +131,9 @@ function stallAfterMs(site: Site): number {
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { site, profiles, logger } = options;
   const clock = options.clock ?? createSystemClock();
+  // Before anything opens a bus: a live API socket means another agent drives these buses and relays.
+  const apiSettings = options.settings && options.dataDir ? options.settings : undefined;
+  const apiSocket = apiSettings ? await prepareApiSocket(apiSocketPath(apiSettings, options.dataDir), logger) : undefined;
   const events = new SafetyEventLog(logger.child({ part: 'safety' }));
   const stream = new ReadingStream((error) => logger.error({ err: error }, 'reading listener failed'));
   const latest = new LatestReadings();
@@ -269,6 +275,20 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     gpioInputs = inputs;
     await inputs.start();
   });
+  const api =
+    apiSettings && (apiSocket !== undefined || apiSettings.api.tcpPort !== null)
+      ? await startApiServer({
+          agent: { site, latest, buses, scheduler, clock, alarms, outputs, safety, events, uplink },
+          commands,
+          logger: logger.child({ part: 'api' }),
+          ...(apiSocket === undefined ? {} : { socketPath: apiSocket }),
+          ...(apiSettings.api.tcpPort === null ? {} : { tcpPort: apiSettings.api.tcpPort }),
+          ...(options.version ? { version: options.version } : {}),
+        }).catch((error: unknown) => {
+          logger.error({ err: error }, 'local API could not start: running without it');
+          return undefined;
+        })
+      : undefined;
   logger.info({ site: site.site.id, buses: site.buses.length, devices: site.devices.length, outputs: site.outputs.length }, 'agent started');
 
   return {
@@ -284,9 +304,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     events,
     commands,
     uplink,
+    api,
     async stop() {
       // Outputs go to their shutdown states while the buses can still carry the writes.
       stopping = true;
+      await api?.close();
       await safety.stop();
       scheduler.stop();
       await gpioStarted.catch(() => undefined);
