@@ -3,11 +3,15 @@ import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { runCommand } from './commands/run.js';
 import { simulateCommand } from './commands/simulate.js';
+import { scanCommand } from './commands/scan.js';
+import { readCommand } from './commands/read.js';
+import { writeCommand } from './commands/write.js';
+import { profileCommand } from './commands/profile.js';
 import { commandHelp, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE, UsageError } from './exit-codes.js';
 import { packageVersion } from './paths.js';
 
-const COMMANDS: Command[] = [runCommand, checkCommand, demoCommand, simulateCommand];
+const COMMANDS: Command[] = [runCommand, checkCommand, demoCommand, simulateCommand, scanCommand, readCommand, writeCommand, profileCommand];
 
 function overview(): string {
   const lines = [
