@@ -107,6 +107,24 @@ export class PollScheduler {
     }
   }
 
+  /**
+   * Polls every device once now, outside its schedule (a platform's "sample" request). A group already being
+   * polled is left alone: its reading is about to arrive anyway. The schedule itself does not move.
+   */
+  pollNow(): boolean {
+    if (!this.running) return false;
+    for (const state of this.devices.values()) {
+      for (const group of state.groups) {
+        if (group.inFlight) continue;
+        group.inFlight = true;
+        void this.poll(state, group).finally(() => {
+          group.inFlight = false;
+        });
+      }
+    }
+    return true;
+  }
+
   stats(deviceId: string): DevicePollStats | undefined {
     const state = this.devices.get(deviceId);
     return state ? { ...state.stats } : undefined;

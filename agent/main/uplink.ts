@@ -2,18 +2,40 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings as AgentSettings, Site } from '../../config/index.js';
+import type { Platform } from '../../config/schema/index.js';
 import type { Clock } from '../clock/index.js';
 import type { CommandHandler } from '../commands/index.js';
 import type { Logger } from '../log/index.js';
-import { openOutbox, type Outbox } from '../outbox/index.js';
+import { openCursors, openOutbox, type Outbox, type OutboxCursor, type OutboxCursors } from '../outbox/index.js';
 import type { ReadingStream } from '../readings/index.js';
 import type { SafetyEventLog } from '../safety/index.js';
-import { Recorder, Secret, Uplink, readBrokerCredentials, type PushConfigHandler } from '../uplink/index.js';
+import {
+  Recorder,
+  Secret,
+  Uplink,
+  readBrokerCredentials,
+  type BirthChannel,
+  type LatestValue,
+  type OutboxReader,
+  type PushConfigHandler,
+} from '../uplink/index.js';
+import { platformSetup } from '../uplink/profiles/index.js';
+
+/** One platform the gateway reports to. */
+export interface PlatformLink {
+  id: string;
+  profile: string;
+  uplink: Uplink;
+  /** Its own position in the outbox, when the gateway feeds several platforms. */
+  cursor: OutboxCursor | undefined;
+}
 
 export interface UplinkParts {
   outbox: Outbox;
   recorder: Recorder;
+  /** The first platform's uplink (the only one on most gateways). */
   uplink: Uplink | undefined;
+  platforms: readonly PlatformLink[];
   /** The command memory (recent ids) to persist with the rest of the state. */
   snapshot(): unknown;
   stop(): Promise<void>;
@@ -33,6 +55,20 @@ export interface UplinkWiring {
   stateChanged: () => void;
   /** Handles a whole new site config pushed by the platform; absent: push-config is refused. */
   pushConfig?: PushConfigHandler;
+  /** The latest reading of every channel (births, on-demand reports). */
+  latest?: () => readonly LatestValue[];
+  /** Polls every device now (a platform's "sample" request). */
+  requestSample?: () => boolean;
+}
+
+/** Remembered command ids per platform (each platform's ids are its own). */
+interface PlatformCommandMemory {
+  version: 'platforms';
+  byPlatform: Record<string, unknown>;
+}
+
+function isPlatformMemory(value: unknown): value is PlatformCommandMemory {
+  return typeof value === 'object' && value !== null && (value as { version?: unknown }).version === 'platforms';
 }
 
 /** A stable digest of the site as loaded: the platform sees in the birth message which config is running. */
@@ -89,9 +125,44 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
   }, 1000);
   clockWatch.unref();
 
-  let uplink: Uplink | undefined;
+  const birthChannels: BirthChannel[] = site.devices.flatMap((device) =>
+    device.channels.map((channel) => ({
+      id: channel.id,
+      deviceId: device.id,
+      ...(channel.indicator ? { indicator: channel.indicator } : {}),
+      ...(channel.unit ? { unit: channel.unit } : {}),
+      ...(channel.name ? { name: channel.name } : {}),
+    })),
+  );
+  const birth = { version: wiring.version, configHash: configHash(site), channels: birthChannels };
+  const gatewayId = settings.gatewayId ?? site.site.id;
+  const common = {
+    gatewayId,
+    siteId: site.site.id,
+    clock,
+    birth,
+    ...(wiring.latest ? { latest: wiring.latest } : {}),
+    ...(wiring.requestSample ? { requestSample: wiring.requestSample } : {}),
+  };
+  const commandBase = {
+    handler: wiring.commands,
+    ...(wiring.pushConfig ? { pushConfig: wiring.pushConfig } : {}),
+    onStateChange: wiring.stateChanged,
+  };
+
+  const platforms: PlatformLink[] = [];
+  let cursors: OutboxCursors | undefined;
   const mqtt = settings.mqtt;
-  if (mqtt.url) {
+  if (site.platforms && site.platforms.length > 0) {
+    const list = site.platforms;
+    if (list.length > 1) cursors = openCursors(outbox, join(settings.dataDir, 'outbox', 'cursors.json'), list.map((p) => p.id));
+    const memory = isPlatformMemory(wiring.restoreCommands) ? wiring.restoreCommands.byPlatform : {};
+    for (const platform of list) {
+      const cursor = cursors?.cursor(platform.id);
+      const uplink = platformUplink(platform, cursor ?? outbox, memory[platform.id]);
+      platforms.push({ id: platform.id, profile: platform.profile, uplink, cursor });
+    }
+  } else if (mqtt.url) {
     const credentials = readBrokerCredentials({
       ...(mqtt.usernameFile ? { usernameFile: mqtt.usernameFile } : {}),
       ...(mqtt.passwordFile ? { passwordFile: mqtt.passwordFile } : {}),
@@ -100,50 +171,84 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
       ...(mqtt.keyFile ? { keyFile: mqtt.keyFile } : {}),
     });
     const hmacKey = mqtt.hmacKeyFile ? new Secret(readFileSync(mqtt.hmacKeyFile)) : undefined;
-    uplink = new Uplink({
-      gatewayId: settings.gatewayId ?? site.site.id,
-      siteId: site.site.id,
+    const uplink = new Uplink({
+      ...common,
       broker: { url: mqtt.url, protocolVersion: mqtt.protocol === '3.1.1' ? 4 : 5, credentials },
       outbox,
-      clock,
       logger: log,
       topicPrefix: mqtt.topicPrefix,
-      birth: {
-        version: wiring.version,
-        configHash: configHash(site),
-        channels: site.devices.flatMap((device) =>
-          device.channels.map((channel) => ({
-            id: channel.id,
-            deviceId: device.id,
-            ...(channel.indicator ? { indicator: channel.indicator } : {}),
-            ...(channel.unit ? { unit: channel.unit } : {}),
-            ...(channel.name ? { name: channel.name } : {}),
-          })),
-        ),
-      },
       commands: {
-        handler: wiring.commands,
-        ...(wiring.pushConfig ? { pushConfig: wiring.pushConfig } : {}),
+        ...commandBase,
         ...(hmacKey ? { hmacKey } : {}),
         requireSignature: hmacKey ? mqtt.requireSignature : 'never',
-        ...(wiring.restoreCommands === undefined ? {} : { restore: wiring.restoreCommands }),
-        onStateChange: wiring.stateChanged,
+        ...(wiring.restoreCommands === undefined || isPlatformMemory(wiring.restoreCommands) ? {} : { restore: wiring.restoreCommands }),
       },
     });
-    uplink.start();
+    platforms.push({ id: 'native', profile: 'native', uplink, cursor: undefined });
   } else {
-    log.warn('no broker configured (VIGIL_MQTT_URL): readings and events are kept in the outbox, not sent');
+    log.warn('no broker configured (VIGIL_MQTT_URL or platforms in the site): readings and events are kept in the outbox, not sent');
+  }
+  for (const platform of platforms) platform.uplink.start();
+
+  /** One site platforms entry → its uplink: its broker, its protocol, its cursor, its own command memory. */
+  function platformUplink(platform: Platform, reader: OutboxReader, restore: unknown): Uplink {
+    const broker = platform.broker;
+    const credentials = readBrokerCredentials({
+      ...(broker.usernameFile ? { usernameFile: broker.usernameFile } : {}),
+      ...(broker.passwordFile ? { passwordFile: broker.passwordFile } : {}),
+      ...(broker.caFile ? { caFile: broker.caFile } : {}),
+      ...(broker.certFile ? { certFile: broker.certFile } : {}),
+      ...(broker.keyFile ? { keyFile: broker.keyFile } : {}),
+      // Credentials of a listed platform come from its files only, never from the environment of the default one.
+      env: {},
+    });
+    const setup = platformSetup(platform, birthChannels);
+    const clientId = broker.clientId ?? setup.clientId;
+    const allowed = platform.commands.allow ?? setup.defaultActions;
+    return new Uplink({
+      ...common,
+      name: platform.id,
+      ...(clientId ? { clientId } : {}),
+      broker: {
+        url: broker.url,
+        protocolVersion: broker.protocol === '3.1.1' ? 4 : 5,
+        credentials,
+        keepaliveSec: broker.keepaliveSec,
+      },
+      outbox: reader,
+      logger: log.child({ platform: platform.id }),
+      ...(setup.topicPrefix ? { topicPrefix: setup.topicPrefix } : {}),
+      profile: setup.factory,
+      ...(platform.commands.enabled
+        ? {
+            commands: {
+              ...commandBase,
+              ...(allowed ? { allowedActions: allowed } : {}),
+              // Platform protocols other than the native one cannot carry our signatures: limit their actions instead.
+              requireSignature: 'never' as const,
+              ...(restore === undefined ? {} : { restore }),
+            },
+          }
+        : {}),
+    });
   }
 
   return {
     outbox,
     recorder,
-    uplink,
-    snapshot: () => uplink?.snapshot(),
+    uplink: platforms[0]?.uplink,
+    platforms,
+    snapshot: () => {
+      if (!site.platforms || site.platforms.length === 0) return platforms[0]?.uplink.snapshot();
+      const byPlatform: Record<string, unknown> = {};
+      for (const platform of platforms) byPlatform[platform.id] = platform.uplink.snapshot() ?? null;
+      return { version: 'platforms', byPlatform } satisfies PlatformCommandMemory;
+    },
     async stop() {
       clearInterval(clockWatch);
       detach();
-      await uplink?.stop();
+      await Promise.all(platforms.map((platform) => platform.uplink.stop()));
+      await cursors?.close();
       await outbox.close();
     },
   };

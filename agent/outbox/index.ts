@@ -4,6 +4,7 @@
  * with CRC-checked frames, written by its own thread; see docs/outbox.md for the format and the guarantees.
  */
 export { openOutbox, defaultSegmentBytes } from './outbox.js';
+export { openCursors, type OutboxCursor, type OutboxCursors } from './cursors.js';
 export { SEQ_RESERVE } from './seq-mark.js';
 export { DAMAGED_DIR } from './writer.js';
 export type {

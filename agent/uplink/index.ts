@@ -26,9 +26,15 @@ export {
   type SignaturePolicy,
   type CommandMemorySnapshot,
 } from './command-gate.js';
+export { detachedProfileHost } from './profile.js';
 export type {
   PlatformProfile,
   ProfileContext,
+  ProfileIdentity,
+  ProfileHost,
+  LatestValue,
+  ConnectIdentity,
+  GateInput,
   OutgoingMessage,
   BirthInfo,
   BirthChannel,

@@ -21,6 +21,8 @@ export interface UplinkOptions {
   birth: { version: string; configHash: string; channels: readonly BirthChannel[] };
   /** First topic level(s); default "vigil". Topics are <prefix>/<site>/<gateway>/... */
   topicPrefix?: string;
+  /** MQTT client id; default the gateway id. */
+  clientId?: string;
   /** This platform's name in logs and status, when a gateway feeds several. */
   name?: string;
   /** The latest reading of every channel (births, on-demand reports); default none. */

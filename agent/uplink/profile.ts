@@ -1,4 +1,5 @@
 import type { Quality, QualityReason } from '../../drivers/reading.js';
+import type { BrokerCredentials } from './credentials.js';
 import type { ClockFlag, EventDelivery, TelemetryDelivery } from './payloads.js';
 
 /**
@@ -21,6 +22,11 @@ export interface PlatformProfile {
    * e.g. Sparkplug waiting for its primary host. Default false: the gate is open on every connect.
    */
   readonly gated?: boolean;
+  /**
+   * The MQTT client id and credentials for the next CONNECT, from the configured ones; called before every
+   * connect (a platform may derive its password from the time, as IoTDA does). Default: as configured.
+   */
+  connectIdentity?(configured: ConnectIdentity): ConnectIdentity;
   sessionStarted?(): void;
   sessionEnded?(): void;
   /** One or more messages carrying a batch of readings (all live or all historical, in seq order). */
@@ -47,6 +53,11 @@ export interface PlatformProfile {
   onWire?(message: OutgoingMessage): OutgoingMessage;
   /** The uplink is stopping for good: clear timers. */
   dispose?(): void;
+}
+
+export interface ConnectIdentity {
+  clientId: string;
+  credentials: BrokerCredentials;
 }
 
 export interface OutgoingMessage {

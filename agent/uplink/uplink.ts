@@ -3,7 +3,7 @@ import { asMessages } from './batch.js';
 import { CommandGate, type CommandMemorySnapshot } from './command-gate.js';
 import { DeliverySession, newCounters, type DeliveryCounters } from './delivery.js';
 import { effectiveWindow, resolveDelivery, safeUrl, type ResolvedDelivery, type UplinkOptions } from './options.js';
-import type { CommandOutcome, DecodedCommand, OutgoingMessage, PlatformCommand, PlatformProfile, ProfileHost, StateStamp } from './profile.js';
+import type { CommandOutcome, ConnectIdentity, DecodedCommand, OutgoingMessage, PlatformCommand, PlatformProfile, ProfileHost, StateStamp } from './profile.js';
 import { createNativeProfile } from './profiles/native.js';
 import { TokenBucket } from './token-bucket.js';
 import { openConnection, type Connection } from './transport.js';
@@ -77,7 +77,7 @@ export class Uplink {
 
   start(): void {
     if (this.state !== 'stopped') return;
-    this.log.info({ broker: safeUrl(this.options.broker.url), clientId: this.options.gatewayId, protocolVersion: this.protocolVersion }, 'uplink starting');
+    this.log.info({ broker: safeUrl(this.options.broker.url), clientId: this.options.clientId ?? this.options.gatewayId, protocolVersion: this.protocolVersion }, 'uplink starting');
     this.connect();
   }
 
@@ -155,11 +155,17 @@ export class Uplink {
     const attempt = this.attempt;
     this.trace({ type: 'connecting', attempt });
     const broker = this.options.broker;
+    let identity: ConnectIdentity = { clientId: this.options.clientId ?? this.options.gatewayId, credentials: broker.credentials ?? {} };
+    try {
+      identity = this.profile.connectIdentity?.(identity) ?? identity;
+    } catch (error) {
+      this.log.error({ error: describe(error) }, 'profile could not derive the connect identity; using the configured one');
+    }
     openConnection({
       url: broker.url,
-      clientId: this.options.gatewayId,
+      clientId: identity.clientId,
       protocolVersion: this.protocolVersion,
-      credentials: broker.credentials ?? {},
+      credentials: identity.credentials,
       rejectUnauthorized: broker.rejectUnauthorized ?? true,
       keepaliveSec: broker.keepaliveSec ?? 30,
       connectTimeoutMs: broker.connectTimeoutMs ?? 15_000,

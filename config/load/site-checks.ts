@@ -7,6 +7,7 @@ import type { ConfigError, PathSegment } from './config-error.js';
 import type { Fields } from './lenient.js';
 import { fieldsOf, has, isFields, listField, numberField, textField } from './lenient.js';
 import type { ProfileScan, RejectedProfile } from './profiles.js';
+import { checkPlatforms } from './platform-checks.js';
 import { checkSafety } from './safety-checks.js';
 import type { ChannelEntry, Reporter, SiteIndex } from './site-index.js';
 import { didYouMean, listNames } from './suggest.js';
@@ -168,6 +169,7 @@ export function checkSiteSemantics(data: unknown, source: YamlSource, scan: Prof
 
   const reporter: Reporter = { error, warning, lineOf: (path) => source.lineOf(path) };
   checkSafety(data, index, reporter);
+  checkPlatforms(data, index, reporter);
 
   for (const rejected of scan.rejected) {
     if (!reportedRejections.has(rejected)) findings.warnings.push(...rejected.errors);

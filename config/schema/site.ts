@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, identifier, serialLine } from './common.js';
+import { platform } from './platforms.js';
 import { channelAlarm, crackWarning, gpio, output } from './safety.js';
 
 /**
@@ -159,6 +160,13 @@ export const site = z
     devices: z.array(device).min(1).meta({ description: 'The Modbus devices on those lines.' }),
     gpio: gpio.optional(),
     outputs: z.array(output).default([]).meta({ description: 'Relays the gateway drives, and their rules.' }),
+    platforms: z
+      .array(platform)
+      .optional()
+      .meta({
+        description:
+          'The platforms this gateway reports to, each over its own broker connection and outbox cursor. Absent: one native uplink from the machine settings (mqtt.*).',
+      }),
   })
   .meta({ title: 'Vigil site', description: 'What is installed at one site: buses, devices and their channels.' });
 

@@ -1,0 +1,55 @@
+/**
+ * The platform protocols. Each profile is one folder implementing PlatformProfile (../profile.ts) over the
+ * shared outbox, window, reconnects and command gate; platformProfile() picks one from a site's platforms entry.
+ */
+import type { Platform } from '../../../config/schema/index.js';
+import type { BirthChannel, PlatformProfile, ProfileContext } from '../profile.js';
+import { createGeohazardProfile, GEOHAZARD_ACTIONS } from './geohazard/index.js';
+import { createIotdaProfile, IOTDA_ACTIONS } from './iotda/index.js';
+import { createNativeProfile } from './native.js';
+import { createSparkplugProfile, SPARKPLUG_ACTIONS } from './sparkplug/index.js';
+import { createThingsboardProfile, THINGSBOARD_ACTIONS } from './thingsboard/index.js';
+
+export interface PlatformSetup {
+  factory: (ctx: ProfileContext) => PlatformProfile;
+  /** Actions the platform may run unless the config narrows or widens them. */
+  defaultActions: readonly string[] | undefined;
+  /** The MQTT client id the protocol requires, when it requires one. */
+  clientId: string | undefined;
+  topicPrefix: string | undefined;
+}
+
+export function platformSetup(platform: Platform, channels: readonly BirthChannel[]): PlatformSetup {
+  switch (platform.profile) {
+    case 'native':
+      return { factory: createNativeProfile, defaultActions: undefined, clientId: undefined, topicPrefix: platform.native.topicPrefix };
+    case 'sparkplug':
+      return {
+        factory: (ctx) => createSparkplugProfile(ctx, platform.sparkplug, channels),
+        defaultActions: SPARKPLUG_ACTIONS,
+        clientId: undefined,
+        topicPrefix: undefined,
+      };
+    case 'geohazard':
+      return {
+        factory: (ctx) => createGeohazardProfile(ctx, platform.geohazard, channels),
+        defaultActions: GEOHAZARD_ACTIONS,
+        clientId: platform.geohazard.deviceId,
+        topicPrefix: undefined,
+      };
+    case 'iotda':
+      return {
+        factory: (ctx) => createIotdaProfile(ctx, platform.iotda, channels),
+        defaultActions: IOTDA_ACTIONS,
+        clientId: undefined,
+        topicPrefix: undefined,
+      };
+    case 'thingsboard':
+      return {
+        factory: (ctx) => createThingsboardProfile(ctx, platform.thingsboard, channels),
+        defaultActions: THINGSBOARD_ACTIONS,
+        clientId: undefined,
+        topicPrefix: undefined,
+      };
+  }
+}

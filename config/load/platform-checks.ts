@@ -1,0 +1,72 @@
+import type { PathSegment } from './config-error.js';
+import { fieldsOf, isFields, listField, textField } from './lenient.js';
+import type { Reporter, SiteIndex } from './site-index.js';
+import { didYouMean, listNames } from './suggest.js';
+
+/**
+ * Cross-references of the platforms list: ids unique, every channel or device a mapping names exists, and no
+ * platform code used twice (the platform would merge two channels into one series).
+ */
+export function checkPlatforms(data: unknown, index: SiteIndex, report: Reporter): void {
+  const platforms = listField(fieldsOf(data), 'platforms');
+  const seen = new Map<string, PathSegment[]>();
+  const channelIds = [...index.channels.keys()];
+  const deviceIds = [...index.devices.keys()];
+
+  platforms.forEach((raw, i) => {
+    const at = (...rest: PathSegment[]): PathSegment[] => ['platforms', i, ...rest];
+    const id = textField(raw, 'id');
+    if (id !== undefined) {
+      const first = seen.get(id);
+      if (first) report.error(at('id'), `platform id "${id}" is used twice`, `first at line ${report.lineOf(first)}`);
+      else seen.set(id, at('id'));
+    }
+    const profile = textField(raw, 'profile');
+    const options = profile ? fieldsOf(fieldsOf(raw)[profile]) : {};
+
+    const knownKeys = (mapping: unknown, path: PathSegment[], known: readonly string[], what: 'channel' | 'device'): void => {
+      if (!isFields(mapping)) return;
+      for (const key of Object.keys(mapping)) {
+        if (known.includes(key)) continue;
+        report.error([...path, key], `no ${what} "${key}"`, didYouMean(key, known) ?? `${what}s: ${listNames(known)}`, 'key');
+      }
+    };
+    const uniqueValues = (mapping: unknown, path: PathSegment[], pick: (value: unknown) => string | undefined, what: string): void => {
+      if (!isFields(mapping)) return;
+      const used = new Map<string, string>();
+      for (const [key, value] of Object.entries(mapping)) {
+        const code = pick(value);
+        if (code === undefined) continue;
+        const other = used.get(code);
+        if (other !== undefined) report.error([...path, key], `${what} "${code}" is also given to "${other}"`, 'each channel needs its own');
+        else used.set(code, key);
+      }
+    };
+
+    switch (profile) {
+      case 'geohazard':
+        knownKeys(options.channels, at('geohazard', 'channels'), channelIds, 'channel');
+        uniqueValues(options.channels, at('geohazard', 'channels'), (v) => (typeof v === 'string' ? v : undefined), 'code');
+        break;
+      case 'iotda':
+        knownKeys(options.devices, at('iotda', 'devices'), deviceIds, 'device');
+        knownKeys(options.services, at('iotda', 'services'), channelIds, 'channel');
+        uniqueValues(
+          options.services,
+          at('iotda', 'services'),
+          (v) => {
+            const service = textField(v, 'service');
+            return service === undefined ? undefined : `${service}.${textField(v, 'property') ?? ''}`;
+          },
+          'service property',
+        );
+        break;
+      case 'thingsboard':
+        knownKeys(options.devices, at('thingsboard', 'devices'), deviceIds, 'device');
+        uniqueValues(options.devices, at('thingsboard', 'devices'), (v) => textField(v, 'name'), 'device name');
+        break;
+      default:
+        break;
+    }
+  });
+}
