@@ -8,6 +8,8 @@ export interface OpcuaSettings {
   usersFile: string | null;
   allowAnonymous: boolean;
   allowUnsecured: boolean;
+  /** Accept client application certificates not yet trusted (commissioning); off: they wait in pki/rejected. */
+  trustUnknownClients: boolean;
   /** Local history for HistoryRead: at most this many bytes on disk … */
   historyMaxBytes: number;
   /** … and readings no older than this many hours. */
@@ -69,6 +71,12 @@ export const opcuaSettingsSchema: convict.Schema<OpcuaSettings> = {
     default: false,
     env: 'VIGIL_OPCUA_ALLOW_UNSECURED',
   },
+  trustUnknownClients: {
+    doc: 'Accept any client application certificate. Off: an unknown client is refused and its certificate lands in <dataDir>/opcua/pki/rejected, to be moved to pki/trusted/certs by hand.',
+    format: switchFormat,
+    default: false,
+    env: 'VIGIL_OPCUA_TRUST_UNKNOWN_CLIENTS',
+  },
   historyMaxBytes: {
     doc: 'Disk the local reading history (served by HistoryRead) may use, bytes; over it the oldest hour goes first.',
     format: wholeNumberBetween(1024 * 1024, 64 * 1024 * 1024 * 1024, 'a size in bytes'),
@@ -92,6 +100,7 @@ export function normaliseOpcuaSettings(opcua: OpcuaSettings): OpcuaSettings {
   opcua.enabled = toSwitch(opcua.enabled);
   opcua.allowAnonymous = toSwitch(opcua.allowAnonymous);
   opcua.allowUnsecured = toSwitch(opcua.allowUnsecured);
+  opcua.trustUnknownClients = toSwitch(opcua.trustUnknownClients);
   opcua.port = Number(opcua.port);
   opcua.historyMaxBytes = Number(opcua.historyMaxBytes);
   opcua.historyMaxAgeHours = Number(opcua.historyMaxAgeHours);

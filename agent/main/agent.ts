@@ -14,6 +14,7 @@ import { createOutputDrivers } from './outputs.js';
 import { startUplink, type UplinkParts } from './uplink.js';
 import type { PushConfigHandler } from '../uplink/index.js';
 import type { Settings } from '../../config/index.js';
+import { startOpcuaAfterFirstPoll, type OpcuaHandle } from '../opcua/index.js';
 
 export interface AgentOptions {
   site: Site;
@@ -51,6 +52,8 @@ export interface RunningAgent {
   readonly commands: CommandHandler;
   /** Outbox, recorder and uplink, when settings were given. */
   readonly uplink: UplinkParts | undefined;
+  /** The OPC UA server, when settings enable it (it starts after the first poll). */
+  readonly opcua: OpcuaHandle | undefined;
   /** The local status API (docs/local-api.md), when settings and a data folder were given. */
   readonly api: ApiServer | undefined;
   stop(): Promise<void>;
@@ -257,6 +260,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Latest first: input conditions and feedback read it when the same readings reach the safety loop.
   stream.subscribe((readings) => latest.update(readings));
   stream.subscribe((readings) => safety.onReadings(readings));
+  // Subscribed after the safety loop; node-opcua itself is loaded only once the first poll has been published.
+  const opcua =
+    options.settings && options.dataDir
+      ? startOpcuaAfterFirstPoll({
+          settings: options.settings.opcua,
+          dataDir: options.dataDir,
+          logger,
+          ...(options.version ? { version: options.version } : {}),
+          sources: { site, profiles, stream, latest, alarms, outputs, commands, buses, events, clock, outbox: uplink?.outbox, uplink: uplink?.uplink },
+        })
+      : undefined;
 
   // Buses first: the outputs' start-up states are written through them.
   for (const bus of buses.values()) bus.start();
@@ -304,10 +318,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     events,
     commands,
     uplink,
+    opcua,
     api,
     async stop() {
       // Outputs go to their shutdown states while the buses can still carry the writes.
       stopping = true;
+      await opcua?.stop();
       await api?.close();
       await safety.stop();
       scheduler.stop();

@@ -25,3 +25,4 @@ export {
 export { DEFAULT_LEL_BASIS, MOLAR_MASS, canonicalUnit, conversion, type Conversion, type UnitContext } from './units.js';
 export { CLEAR_DEGREES, CLEAR_FRACTION } from './crack.js';
 export { WARM_UP_LIMIT_MS } from './spec.js';
+export { channelSpecs, type AlarmSpec, type ChannelSpec, type LevelSpec } from './spec.js';
