@@ -8,12 +8,15 @@ export interface ApiSettings {
   tcpPort: number | null;
 }
 
-/** A Unix socket path must fit sun_path (108 bytes with its terminating NUL on Linux). */
-const MAX_SOCKET_PATH_BYTES = 107;
+/**
+ * A Unix socket path must fit sun_path (107 bytes on Linux); the agent first binds a temporary name beside it
+ * (".<pid>.tmp" appended), so leave room for that.
+ */
+const MAX_SOCKET_PATH_BYTES = 90;
 
 function socketPathFormat(value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') throw new Error('must be a file path for the Unix socket');
-  if (Buffer.byteLength(value) > MAX_SOCKET_PATH_BYTES) throw new Error(`must be at most ${MAX_SOCKET_PATH_BYTES} bytes long (a Unix socket path limit)`);
+  if (Buffer.byteLength(value) > MAX_SOCKET_PATH_BYTES) throw new Error(`must be at most ${MAX_SOCKET_PATH_BYTES} bytes long (Unix socket paths are short)`);
 }
 
 /** A TCP port; an environment variable arrives as text and is made a number by `normaliseApiSettings`. */

@@ -157,7 +157,7 @@ export class ApiClient {
   }
 
   /** Streams the CSV export into `out`; resolves with the bytes written. */
-  async exportCsv(range: { from?: string; to?: string }, out: NodeJS.WritableStream): Promise<number> {
+  async exportCsv(range: { from?: string; to?: string }, out: NodeJS.WritableStream, onBytes?: (bytes: number) => void): Promise<number> {
     const query = new URLSearchParams();
     if (range.from !== undefined) query.set('from', range.from);
     if (range.to !== undefined) query.set('to', range.to);
@@ -175,6 +175,7 @@ export class ApiClient {
     let bytes = 0;
     for await (const chunk of res) {
       bytes += (chunk as Buffer).length;
+      onBytes?.((chunk as Buffer).length);
       if (!out.write(chunk as Buffer)) await new Promise((resolve) => out.once('drain', resolve));
     }
     if (!res.complete) throw new Error('the export was cut off before its end (the agent stopped, or a read of the outbox failed)');

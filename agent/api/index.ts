@@ -7,6 +7,7 @@ export {
   STATUS_VERSION,
   buildStatus,
   bufferStatus,
+  oldestWaitingWallTs,
   type BufferSource,
   type BufferStatus,
   type BusStatus,

@@ -4,7 +4,7 @@ import type { Logger } from '../log/index.js';
 import type { SafetyEvent } from '../safety/index.js';
 import { exportCsv, parseTime, type TimeRange } from './buffer-export.js';
 import { listenOnSocket, removeSocketFile } from './socket.js';
-import { bufferStatus, buildStatus, type StatusSource } from './status.js';
+import { bufferStatus, buildStatus, oldestWaitingWallTs, type StatusSource } from './status.js';
 
 /** A command body larger than this is refused (operator commands are a few hundred bytes). */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -131,12 +131,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { agent, commands, logger } = options;
   const followers = new Set<ServerResponse>();
 
-  async function oldestWallTs(): Promise<number | null> {
-    const parts = agent.uplink;
-    if (!parts || parts.outbox.stats().oldestSeq === null) return null;
-    const [oldest] = await parts.outbox.read(0, 1, 64 * 1024);
-    return oldest ? (oldest.correctedWallTs ?? oldest.wallTs) : null;
-  }
+  const oldestWallTs = (): Promise<number | null> => oldestWaitingWallTs(agent.uplink);
 
   async function handle(req: IncomingMessage, res: ServerResponse, transport: 'local' | 'local-tcp'): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://vigil');

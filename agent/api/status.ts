@@ -75,6 +75,11 @@ export interface OutputStatusView {
   interlock: string | null;
   /** How long it has been on, ms; null when off. */
   onForMs: number | null;
+  /**
+   * What the relay itself reports: its feedback channel, else the polled coil of a Modbus relay; null when the
+   * site polls neither. value 1 = energised.
+   */
+  readback: { channel: string; value: number | null; quality: Quality | null; ageMs: number | null } | null;
 }
 
 export interface DeviceBusStatus {
@@ -196,11 +201,27 @@ function alarmState(status: NonNullable<ReturnType<AlarmEngine['channel']>>): Ch
   return 'ok';
 }
 
+/** The channel that shows what an output really is: its feedback channel, else the coil it drives when polled. */
+function readbackChannel(site: Site, output: Site['outputs'][number]): string | null {
+  if (output.feedback) return output.feedback.channel;
+  const coil = output.modbus;
+  if (!coil) return null;
+  const device = site.devices.find((d) => d.id === coil.device);
+  return device?.channels.find((c) => c.register === coil.register)?.id ?? null;
+}
+
 function channelList(site: Site): Array<{ id: string; deviceId: string; name: string | null }> {
   return [
     ...site.devices.flatMap((device) => device.channels.map((c) => ({ id: c.id, deviceId: device.id, name: c.name ?? null }))),
     ...(site.gpio?.inputs ?? []).map((input) => ({ id: input.id, deviceId: 'gpio', name: input.name ?? null })),
   ];
+}
+
+/** Wall time of the oldest record still waiting in the outbox (one small read), null when none waits. */
+export async function oldestWaitingWallTs(parts: BufferSource | undefined): Promise<number | null> {
+  if (!parts || parts.outbox.stats().oldestSeq === null) return null;
+  const [oldest] = await parts.outbox.read(0, 1, 64 * 1024);
+  return oldest ? (oldest.correctedWallTs ?? oldest.wallTs) : null;
 }
 
 /** The buffer figures from the outbox's own counters; `oldestWallTs` comes from a read of its oldest record. */
@@ -261,11 +282,14 @@ export function buildStatus(agent: StatusSource, extras: StatusExtras = {}): Sta
     };
   });
 
-  const names = new Map(agent.site.outputs.map((o) => [o.id, o.name ?? null]));
-  const outputs = agent.outputs.statuses().map(
-    (o): OutputStatusView => ({
+  const configured = new Map(agent.site.outputs.map((o) => [o.id, o]));
+  const outputs = agent.outputs.statuses().map((o): OutputStatusView => {
+    const config = configured.get(o.outputId);
+    const readback = config ? readbackChannel(agent.site, config) : null;
+    const seen = readback === null ? undefined : agent.latest.get(readback);
+    return {
       id: o.outputId,
-      name: names.get(o.outputId) ?? null,
+      name: config?.name ?? null,
       kind: o.kind,
       state: o.commanded === null ? 'unknown' : o.commanded ? 'on' : 'off',
       cause: o.cause,
@@ -277,8 +301,17 @@ export function buildStatus(agent: StatusSource, extras: StatusExtras = {}): Sta
       lastWriteError: o.lastWriteError ?? null,
       interlock: o.interlock ?? null,
       onForMs: o.commanded === true && o.onSinceMono !== undefined ? Math.max(0, Math.round(now - o.onSinceMono)) : null,
-    }),
-  );
+      readback:
+        readback === null
+          ? null
+          : {
+              channel: readback,
+              value: seen?.value ?? null,
+              quality: seen?.quality ?? null,
+              ageMs: seen ? Math.max(0, Math.round(now - seen.monoTs)) : null,
+            },
+    };
+  });
 
   const buses = [...agent.buses].map(([id, bus]): BusStatus => {
     const c = bus.counters();

@@ -7,11 +7,15 @@ import { scanCommand } from './commands/scan.js';
 import { readCommand } from './commands/read.js';
 import { writeCommand } from './commands/write.js';
 import { profileCommand } from './commands/profile.js';
+import { statusCommand } from './commands/status.js';
+import { eventsCommand } from './commands/events.js';
+import { bufferCommand } from './commands/buffer.js';
+import { relayCommand } from './commands/relay.js';
 import { commandHelp, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE, UsageError } from './exit-codes.js';
 import { packageVersion } from './paths.js';
 
-const COMMANDS: Command[] = [runCommand, checkCommand, demoCommand, simulateCommand, scanCommand, readCommand, writeCommand, profileCommand];
+const COMMANDS: Command[] = [runCommand, checkCommand, demoCommand, simulateCommand, statusCommand, eventsCommand, bufferCommand, relayCommand, scanCommand, readCommand, writeCommand, profileCommand];
 
 function overview(): string {
   const lines = [

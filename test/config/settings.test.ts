@@ -172,6 +172,6 @@ describe('settings', () => {
   it('the local API socket and loopback port: a port from the environment becomes a number, a bad one is named', () => {
     expect(loadSettings({ env: { VIGIL_API_SOCKET: '/run/vigil/api.sock', VIGIL_API_TCP_PORT: '7070' } }).api).toEqual({ socket: '/run/vigil/api.sock', tcpPort: 7070 });
     expect(() => loadSettings({ env: { VIGIL_API_TCP_PORT: '70000' } })).toThrow(/api\.tcpPort \(from VIGIL_API_TCP_PORT\): must be a TCP port/);
-    expect(() => loadSettings({ env: { VIGIL_API_SOCKET: `/tmp/${'x'.repeat(120)}` } })).toThrow(/api\.socket .*at most 107 bytes/);
+    expect(() => loadSettings({ env: { VIGIL_API_SOCKET: `/tmp/${'x'.repeat(120)}` } })).toThrow(/api\.socket .*at most 90 bytes/);
   });
 });

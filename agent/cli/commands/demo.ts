@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadProfiles, loadSite, formatErrors, shippedProfileDir } from '../../../config/index.js';
+import { loadProfiles, loadSettings, loadSite, formatErrors, shippedProfileDir } from '../../../config/index.js';
 import type { Site } from '../../../config/schema/site.js';
 import { startTcpSimulator } from '../../../drivers/simulator/index.js';
 import { startAgent } from '../../main/index.js';
@@ -57,7 +57,9 @@ export const demoCommand: Command = {
     const logger = createLogger({ level: level as 'warn', pretty: Boolean(stdout.isTTY) });
     const site = onSimulator(loaded.site, simulator.endpoint.host, simulator.endpoint.port);
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
-    const agent = await startAgent({ site, profiles, logger, dataDir });
+    // Settings of its own (not this machine's): an outbox and the local API in the demo's folder, no broker.
+    const settings = loadSettings({ env: {}, args: { dataDir } });
+    const agent = await startAgent({ site, profiles, logger, dataDir, settings });
     const stopView = startLiveView(() => agent, { out: stdout, title: `DEMO ${site.site.name} (simulated devices on ${simulator.endpoint.host}:${simulator.endpoint.port})` });
 
     await stopRequested;
