@@ -282,7 +282,7 @@ describe('OPC UA server', () => {
     const start = new Date(Date.now() - 10 * 60_000);
     const result = await session.readHistoryValue({ nodeId: 'ns=1;s=tank.ch4' }, start, new Date());
     expect(result.statusCode.isGood()).toBe(true);
-    const values = (result.historyData as { dataValues: Array<{ value: { value: unknown }; sourceTimestamp: Date | null }> }).dataValues;
+    const values = (result.historyData as unknown as { dataValues: Array<{ value: { value: unknown }; sourceTimestamp: Date | null }> }).dataValues;
     expect(values.length).toBeGreaterThan(5);
     expect(values.map((v) => v.value.value)).toEqual(expect.arrayContaining([5, 60]));
     const times = values.map((v) => v.sourceTimestamp!.getTime());
