@@ -117,7 +117,8 @@ class Cursor implements OutboxCursor {
 
   pending(): number {
     const stats = this.outbox.stats();
-    return Math.max(0, stats.records - this.acked.size());
+    // Every seq above our position we have not acknowledged, at most what the outbox holds (it may have dropped some).
+    return Math.max(0, Math.min(stats.records, stats.lastSeq - this.through - this.acked.size()));
   }
 
   saved(): SavedCursor {
