@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings, type Settings } from '../../config/index.js';
+import { site as siteSchema, type SiteInput } from '../../config/schema/index.js';
+import { startTcpSimulator, type RunningSimulator } from '../../drivers/simulator/index.js';
+import { silentLogger } from '../../agent/log/index.js';
+import { startAgent, type RunningAgent } from '../../agent/main/index.js';
+import { shippedProfiles } from './profiles.js';
+
+/**
+ * A real agent with its outbox and local API in a fresh data folder, on a simulated tank: a methane probe (unit 1)
+ * and a relay board (unit 10) speaking Modbus RTU over TCP. The fan follows L1; the lamp (relay 3) has no rule
+ * and no minimum times, so a test force on it ends exactly at its expiry.
+ */
+export interface ApiTestSite {
+  sim: RunningSimulator;
+  agent: RunningAgent;
+  dataDir: string;
+  settings: Settings;
+  socket: string;
+  /** The relay board's coils: relay_1 = index 0 (fan), relay_3 = index 2 (lamp). */
+  coil(index: number): boolean;
+  close(): Promise<void>;
+}
+
+export const profiles = shippedProfiles();
+
+export function apiSite(sim: RunningSimulator): SiteInput {
+  if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
+  return {
+    site: { id: 'tank', name: 'Test tank', kind: 'septic-tank' },
+    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 300, retries: 0 }],
+    devices: [
+      {
+        id: 'probe',
+        bus: 'b',
+        unit: 1,
+        profile: 'gas-module-10reg',
+        priority: 'critical',
+        interval: '100ms',
+        breaker: { failures: 100 },
+        channels: [
+          {
+            id: 'tank.ch4',
+            register: 'concentration',
+            range: { min: 0, max: 100 },
+            alarm: { gas: 'ch4', L1: { delayOn: { samples: 2 } }, L2: { delayOn: { samples: 2 } }, faultAfter: 3 },
+          },
+        ],
+      },
+      {
+        id: 'relays',
+        bus: 'b',
+        unit: 10,
+        profile: 'relay-board-8ch',
+        interval: '200ms',
+        channels: [
+          { id: 'tank.fan', register: 'relay_1' },
+          { id: 'tank.lamp', register: 'relay_3' },
+        ],
+      },
+    ],
+    outputs: [
+      {
+        id: 'fan',
+        kind: 'fan',
+        modbus: { device: 'relays', register: 'relay_1' },
+        when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }, { fault: true, channels: ['tank.ch4'] }] },
+        minOn: '500ms',
+        minOff: '0s',
+      },
+      { id: 'lamp', kind: 'relay', modbus: { device: 'relays', register: 'relay_3' }, minOn: '0s', minOff: '0s' },
+    ],
+  };
+}
+
+export async function startSimulatedTank(): Promise<RunningSimulator> {
+  return startTcpSimulator({
+    devices: [
+      { unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration: { constant: 4 } } },
+      { unit: 10, profile: profiles.get('relay-board-8ch')! },
+    ],
+  });
+}
+
+/** Settings for a data folder: outbox on, no broker, the socket at <dataDir>/vigil.sock unless `api` says otherwise. */
+export function testSettings(dataDir: string, api: Record<string, unknown> = {}): Settings {
+  return loadSettings({ env: {}, args: { dataDir, ...Object.fromEntries(Object.entries(api).map(([k, v]) => [`api.${k}`, v])) } });
+}
+
+export async function startApiTestSite(options: { api?: Record<string, unknown> } = {}): Promise<ApiTestSite> {
+  const sim = await startSimulatedTank();
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
+  const settings = testSettings(dataDir, options.api);
+  let agent: RunningAgent;
+  try {
+    agent = await startAgent({ site: siteSchema.parse(apiSite(sim)), profiles, logger: silentLogger(), dataDir, settings, version: '9.9.9' });
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
+  return {
+    sim,
+    agent,
+    dataDir,
+    settings,
+    socket: agent.api?.socketPath ?? join(dataDir, 'vigil.sock'),
+    coil: (index) => sim.readCoil(10, index),
+    async close() {
+      await agent.stop();
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
