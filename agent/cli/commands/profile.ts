@@ -67,7 +67,7 @@ function factsFromScan(file: string, args: ParsedCommandArgs): DraftFacts {
     unit: device.unit,
     line: device.line,
     registers: device.registers,
-    templateId: device.profile ?? device.tied[0] ?? null,
+    templateId: device.profile,
     source: `the scan of ${scan.endpoint} at ${scan.startedAt} (unit ${device.unit}, ${device.lineText})`,
   };
 }
@@ -89,7 +89,7 @@ async function factsFromBus(args: ParsedCommandArgs, profiles: Profile[]): Promi
       unit,
       line: transport.kind === 'serial' ? transport.line : null,
       registers: device.registers,
-      templateId: device.profile ?? device.tied[0] ?? null,
+      templateId: device.profile,
       source: `unit ${unit} on ${describeTransport(transport)} at ${new Date().toISOString()}`,
     };
   } finally {
