@@ -39,6 +39,8 @@ export interface BusCounters {
   transactions: number;
   /** Share of the time since start() that a transaction was on the wire (0–1). */
   busyRatio: number;
+  /** With echo on: transactions whose echo did not come back (the adapter does not echo: turn echo off). */
+  missingEchoes?: number;
 }
 
 /** The mutable tallies behind DeviceCounters; updated in place on the hot path. */

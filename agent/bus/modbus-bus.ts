@@ -33,6 +33,8 @@ export interface BusOptions {
   retries: number;
   /** Silence after every transaction, ms. Default: t3.5 of the line (1.75 ms above 19200 baud); 1.75 ms for TCP without a line. */
   guardMs?: number;
+  /** The transceiver hears its own transmission (some 2-wire RS-485 adapters): skip our request's echo. */
+  echo?: boolean;
   /** Reconnect back-off, ms; doubles per failed attempt, with full jitter. Default 500 ms → 30 s. */
   reconnect?: { minMs: number; maxMs: number };
   logger?: Logger;
@@ -283,6 +285,7 @@ export class ModbusBus {
       queueDepth: this.queue.size,
       transactions: this.transactions,
       busyRatio: elapsed > 0 ? Math.min(1, busy / elapsed) : 0,
+      ...(this.options.echo ? { missingEchoes: this.collector.missingEchoes } : {}),
     };
   }
 
@@ -424,7 +427,7 @@ export class ModbusBus {
     const link = this.link;
     if (!link) return;
     this.current = job;
-    this.noiseBytes += this.collector.begin(job.request, job.expectedLength);
+    this.noiseBytes += this.collector.begin(job.request, job.expectedLength, this.options.echo ? job.frame : undefined);
     job.device.tally.requests++;
     this.transactions++;
     this.sentAt = performance.now();

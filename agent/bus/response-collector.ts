@@ -19,16 +19,31 @@ export class ResponseCollector {
   private crcSeen = false;
   /** Bytes dropped to make room, not yet reported as noise. */
   private dropped = 0;
+  /** The request frame the transceiver is expected to echo back, and how much of it has come back so far. */
+  private echo: Buffer | null = null;
+  private echoMatched = 0;
+  private echoesMissing = 0;
 
-  /** Starts collecting for `request`; returns how many stale bytes were thrown away (noise). */
-  begin(request: ModbusRequest, expectedLength: number): number {
+  /**
+   * Starts collecting for `request`; returns how many stale bytes were thrown away (noise). With `echo`, the
+   * line is a transceiver that hears its own transmission: those bytes come first and are skipped. Without
+   * skipping them, the echo of a write (FC 5/6 answers repeat the request) would pass for the device's answer.
+   */
+  begin(request: ModbusRequest, expectedLength: number, echo?: Buffer): number {
     const stale = this.length + this.dropped;
     this.length = 0;
     this.dropped = 0;
     this.crcSeen = false;
     this.request = request;
     this.expectedLength = expectedLength;
+    this.echo = echo ?? null;
+    this.echoMatched = 0;
     return stale;
+  }
+
+  /** Transactions where the configured echo did not come back (the transceiver does not echo, or wiring changed). */
+  get missingEchoes(): number {
+    return this.echoesMissing;
   }
 
   /** Appends received bytes; returns the outcome once a valid answer (or exception) is there, else null. */
@@ -38,6 +53,8 @@ export class ResponseCollector {
       this.dropped += chunk.length;
       return null;
     }
+    chunk = this.skipEcho(chunk);
+    if (chunk.length === 0) return null;
     this.append(chunk);
     if (this.length < MIN_FRAME) return null;
     const found = extractResponse(request, this.buffer.subarray(0, this.length));
@@ -112,7 +129,36 @@ export class ResponseCollector {
     this.length = 0;
     this.dropped = 0;
     this.request = null;
+    if (this.echo) {
+      // Nothing at all came back, not even our own transmission: the echo is missing.
+      if (this.echoMatched === 0) this.echoesMissing++;
+      this.echo = null;
+    }
     return noise;
+  }
+
+  /**
+   * Removes the echo of our request from the head of what arrives. A byte that differs means there is no echo
+   * (or a damaged one): from there on everything counts as the answer, and the transaction is judged as usual.
+   */
+  private skipEcho(chunk: Buffer): Buffer {
+    const echo = this.echo;
+    if (!echo) return chunk;
+    let i = 0;
+    while (i < chunk.length && this.echoMatched < echo.length && chunk[i] === echo[this.echoMatched]) {
+      i++;
+      this.echoMatched++;
+    }
+    if (this.echoMatched === echo.length) {
+      this.echo = null;
+    } else if (i < chunk.length) {
+      // Part of what came is not our echo: give back what we took for one and judge it all as the answer.
+      this.echoesMissing++;
+      const taken = echo.subarray(0, this.echoMatched);
+      this.echo = null;
+      return Buffer.concat([taken, chunk.subarray(i)]);
+    }
+    return chunk.subarray(i);
   }
 
   /** Whether some received byte could be the start of our answer (our unit, then our function or its exception). */

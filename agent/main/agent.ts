@@ -12,7 +12,8 @@ import { AlarmEngine, OutputController, SafetyEventLog, SafetyLoop, parseAlarmSn
 import { StateStore, loadState, stateFile } from '../state/index.js';
 import { createOutputDrivers } from './outputs.js';
 import { startUplink, type UplinkParts } from './uplink.js';
-import type { PushConfigHandler } from '../uplink/index.js';
+import type { LatestValue, PushConfigHandler } from '../uplink/index.js';
+import type { Reading } from '../../drivers/reading.js';
 import type { Settings } from '../../config/index.js';
 import { startOpcuaAfterFirstPoll, type OpcuaHandle } from '../opcua/index.js';
 
@@ -59,6 +60,20 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/** A reading as the platform profiles see the latest value of a channel. */
+function latestValue(reading: Reading): LatestValue {
+  return {
+    channelId: reading.channelId,
+    deviceId: reading.deviceId,
+    value: reading.value,
+    unit: reading.unit,
+    quality: reading.quality,
+    ...(reading.reason === undefined ? {} : { reason: reading.reason }),
+    ts: reading.wallTs,
+    clock: reading.clockSynced ? 'synced' : 'unsynced',
+  };
+}
+
 function busOptions(bus: Bus, logger: Logger, trace: AgentOptions['busTrace']): BusOptions {
   const common: BusOptions = {
     id: bus.id,
@@ -70,6 +85,7 @@ function busOptions(bus: Bus, logger: Logger, trace: AgentOptions['busTrace']): 
       : { kind: 'tcp', host: bus.tcp.host, port: bus.tcp.port, ...(bus.line ? { line: bus.line } : {}) },
   };
   if (bus.guardMs !== undefined) common.guardMs = bus.guardMs;
+  if (bus.echo) common.echo = true;
   if (trace) common.trace = (event) => trace(bus.id, event);
   return common;
 }
@@ -253,6 +269,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           restoreCommands: restored.sections.commands,
           stateChanged: () => store?.markDirty(),
           ...(options.pushConfig ? { pushConfig: options.pushConfig } : {}),
+          latest: () => latest.all().map(latestValue),
+          requestSample: () => scheduler.pollNow(),
         })
       : undefined;
   if (store && uplink) store.section('commands', () => uplink.snapshot() ?? restored.sections.commands ?? null);

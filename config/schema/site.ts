@@ -23,6 +23,11 @@ export const breaker = z
   })
   .meta({ description: 'A dead device is retried after a back-off that doubles up to maxBackoff.' });
 
+const echoOption = z.boolean().default(false).meta({
+  description:
+    'The RS-485 transceiver hears its own transmission (some 2-wire adapters without echo suppression): each request comes back before the answer and is skipped. Without this, the echo of a write would pass for its confirmation.',
+});
+
 export const serialBus = z
   .strictObject({
     id: identifier.meta({ description: 'Unique in the site; devices name it in "bus".' }),
@@ -42,6 +47,7 @@ export const serialBus = z
     guardMs: z.number().min(0).max(1000).optional().meta({
       description: 'Silence after each transaction; default t3.5 of the line (1.75 ms above 19200 baud).',
     }),
+    echo: echoOption,
   })
   .meta({ description: 'A local serial port (USB RS-485 adapter or UART).' });
 
@@ -66,6 +72,7 @@ export const tcpBus = z
       .meta({ description: 'How long to wait for a response, in milliseconds.' }),
     retries: z.number().int().min(0).max(5).default(1).meta({ description: 'Retries of a failed read (never of a write).' }),
     guardMs: z.number().min(0).max(1000).optional().meta({ description: 'Silence after each transaction, in milliseconds.' }),
+    echo: echoOption,
   })
   .meta({ description: 'A serial device server reached over TCP.' });
 

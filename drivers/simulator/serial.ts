@@ -49,7 +49,10 @@ export async function startSerialSimulator(
         if (opened.isOpen) opened.write(bytes);
       }),
     );
-    opened.on('data', (chunk: Buffer) => framer.push(chunk));
+    opened.on('data', (chunk: Buffer) => {
+      if (opts.echo && opened.isOpen) opened.write(chunk);
+      framer.push(chunk);
+    });
     opened.on('error', () => undefined);
     // A vanished pty does not always raise 'close' here: watch the path too, and let go of a dead port.
     const identity = watchDeviceIdentity(opts.path, () => {

@@ -19,7 +19,10 @@ export async function startTcpSimulator(
         if (!socket.destroyed) socket.write(bytes);
       }),
     );
-    socket.on('data', (chunk: Buffer) => framer.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (opts.echo && !socket.destroyed) socket.write(chunk);
+      framer.push(chunk);
+    });
     socket.on('close', () => {
       framer.close();
       sockets.delete(socket);

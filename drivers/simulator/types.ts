@@ -55,6 +55,8 @@ export interface SimulatorOptions {
   wireTiming?: WireTiming;
   /** Seed of every random choice (faults, garbage, noise without its own seed); default 1. */
   seed?: number;
+  /** The line echoes every byte the master sends back to it (a 2-wire transceiver without echo suppression). */
+  echo?: boolean;
 }
 
 export interface SimulatorStats {
