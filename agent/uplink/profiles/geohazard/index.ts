@@ -1,12 +1,4 @@
-import type { GeohazardOptions } from '../../../../config/schema/index.js';
-import type { BirthChannel, PlatformProfile, ProfileContext } from '../../profile.js';
-
-/** Operator actions the geohazard commands map to (setInitial → set-baseline). */
-export const GEOHAZARD_ACTIONS: readonly string[] = ['set-baseline'];
-
-export function createGeohazardProfile(ctx: ProfileContext, options: GeohazardOptions, channels: readonly BirthChannel[]): PlatformProfile {
-  void ctx;
-  void options;
-  void channels;
-  throw new Error('the geohazard profile is not built yet');
-}
+/** The national geohazard IoT platform (universal-type device, OneNET-legacy MQTT $dp frames). */
+export { createGeohazardProfile, GEOHAZARD_ACTIONS, GEOHAZARD_COMMAND_LIFETIME_MS, type GeohazardProfile } from './profile.js';
+export { DP_TOPIC, DR_TOPIC, MAX_DP_JSON_BYTES, dpFrame, isoUtc } from './frame.js';
+export { sensorState, type SensorState } from './status.js';
