@@ -47,19 +47,24 @@ export function checkPlatforms(data: unknown, index: SiteIndex, report: Reporter
       case 'geohazard':
         knownKeys(options.channels, at('geohazard', 'channels'), channelIds, 'channel');
         uniqueValues(options.channels, at('geohazard', 'channels'), (v) => (typeof v === 'string' ? v : undefined), 'code');
+        for (const [field, channel] of Object.entries(fieldsOf(options.statusChannels))) {
+          if (typeof channel !== 'string' || channelIds.includes(channel)) continue;
+          report.error(at('geohazard', 'statusChannels', field), `no channel "${channel}"`, didYouMean(channel, channelIds) ?? `channels: ${listNames(channelIds)}`);
+        }
         break;
       case 'iotda':
         knownKeys(options.devices, at('iotda', 'devices'), deviceIds, 'device');
         knownKeys(options.services, at('iotda', 'services'), channelIds, 'channel');
-        uniqueValues(
-          options.services,
-          at('iotda', 'services'),
-          (v) => {
-            const service = textField(v, 'service');
-            return service === undefined ? undefined : `${service}.${textField(v, 'property') ?? ''}`;
-          },
-          'service property',
-        );
+        // A service entry without "property" is named after its channel, so two such entries never clash.
+        if (isFields(options.services)) {
+          const named = Object.fromEntries(
+            Object.entries(options.services).map(([channel, v]) => {
+              const service = textField(v, 'service');
+              return [channel, service === undefined ? undefined : `${service}.${textField(v, 'property') ?? channel}`];
+            }),
+          );
+          uniqueValues(named, at('iotda', 'services'), (v) => (typeof v === 'string' ? v : undefined), 'service property');
+        }
         break;
       case 'thingsboard':
         knownKeys(options.devices, at('thingsboard', 'devices'), deviceIds, 'device');

@@ -33,6 +33,13 @@ export type PlatformProfileName = Platform['profile'];
 export { platformBroker, platformCommands, type PlatformBroker, type PlatformCommands } from './platforms/broker.js';
 export { nativeOptions, type NativeOptions } from './platforms/native.js';
 export { sparkplugOptions, type SparkplugOptions } from './platforms/sparkplug.js';
-export { geohazardOptions, GEOHAZARD_CODE, type GeohazardOptions } from './platforms/geohazard.js';
+export {
+  geohazardOptions,
+  GEOHAZARD_CODE,
+  GEOHAZARD_COMPONENTS,
+  GEOHAZARD_MAPPING,
+  parseGeohazardMapping,
+  type GeohazardOptions,
+} from './platforms/geohazard.js';
 export { iotdaOptions, type IotdaOptions } from './platforms/iotda.js';
 export { thingsboardOptions, type ThingsboardOptions } from './platforms/thingsboard.js';
