@@ -1,5 +1,5 @@
 import type { LineSettings } from '../../../drivers/modbus/index.js';
-import { runScan, type FoundDevice, type ScanResult } from '../../technician/index.js';
+import { describeLine, runScan, type FoundDevice, type ScanResult } from '../../technician/index.js';
 import { BUS_OPTIONS, endpointOf, integerOption, linesToScan, parseUnits } from '../bus-args.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, EXIT_RUNTIME_FAILURE, UsageError } from '../exit-codes.js';
@@ -114,7 +114,7 @@ export const scanCommand: Command = {
     const progress = createProgress({ stream: stderr as NodeJS.WritableStream & { isTTY?: boolean }, total, stepGuessMs: timeoutMs + 10 });
     const out = json ? undefined : stdout;
     if (out) {
-      const walked = lines.map((l) => (l ? `${l.baud} ${l.dataBits}${l.parity[0]!.toUpperCase()}${l.stopBits}` : 'device server line'));
+      const walked = lines.map((l) => (l ? describeLine(l) : 'the device server\'s line'));
       out.write(
         `scanning ${endpoint.kind === 'serial' ? endpoint.path : `tcp ${endpoint.host}:${endpoint.port}`}: ` +
           `${walked.join(', ')} × ${units.length} unit id(s), timeout ${timeoutMs} ms (about ${formatDuration(total * (timeoutMs + 10))} if nothing answers); Ctrl-C keeps what was found\n`,
