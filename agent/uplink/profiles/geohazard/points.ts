@@ -24,6 +24,8 @@ function groupPoints(points: readonly DataPoint[]): Group[] {
   for (const point of points) {
     const key = `${point.code}\u0000${point.time}`;
     let group = byKey.get(key);
+    // The same channel twice at one instant: a group of its own, so layout() puts it in another frame.
+    if (group?.points.some((p) => p.component === point.component)) group = undefined;
     if (!group) {
       group = { code: point.code, time: point.time, points: [] };
       byKey.set(key, group);
@@ -45,7 +47,7 @@ function layout(groups: readonly Group[]): Group[][] {
   let used = new Set<string>();
   for (const group of groups) {
     const keys = group.points.map((p) => `${p.code}\u0000${p.time}\u0000${p.component ?? ''}`);
-    const clash = keys.some((k) => used.has(k)) || new Set(keys).size !== keys.length;
+    const clash = keys.some((k) => used.has(k));
     if (clash && current.length > 0) {
       frames.push(current);
       current = [];
