@@ -64,7 +64,7 @@ function siteFor(sim: RunningSimulator): SiteInput {
           },
         ],
       },
-      { id: 'silent', bus: 'b', unit: 2, profile: 'gas-module-10reg', interval: '200ms', channels: [{ id: 'silent.gas', register: 'concentration' }] },
+      { id: 'silent', bus: 'b', unit: 2, profile: 'gas-module-10reg', interval: '200ms', breaker: { failures: 100 }, channels: [{ id: 'silent.gas', register: 'concentration' }] },
       { id: 'gauge', bus: 'b', unit: 5, profile: 'crack-drawwire-s16', interval: '200ms', channels: [{ id: 'rock.crack', register: 'displacement', crack: { cumulative: { blue: 5, red: 40 } } }] },
       { id: 'relays', bus: 'b', unit: 10, profile: 'relay-board-8ch', interval: '1s', channels: [{ id: 'tank.fan', register: 'relay_1' }] },
     ],
