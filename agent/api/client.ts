@@ -116,9 +116,13 @@ export class ApiClient {
   }
 
   /** Follows the event stream; resolves when `signal` aborts or the agent ends the stream. */
-  async followEvents(onEvent: (event: SafetyEvent) => void, options: { recent?: number; signal?: AbortSignal } = {}): Promise<'ended' | 'stopped'> {
+  async followEvents(
+    onEvent: (event: SafetyEvent) => void,
+    options: { recent?: number; signal?: AbortSignal; onOpen?: () => void } = {},
+  ): Promise<'ended' | 'stopped'> {
     const res = await this.open('GET', `/v1/events?follow=1&limit=${options.recent ?? 0}`);
     if ((res.statusCode ?? 0) >= 400) throw new ApiError(res.statusCode ?? 0, (await this.text(res)).trim(), undefined);
+    options.onOpen?.();
     if (options.signal?.aborted) {
       res.destroy();
       return 'stopped';

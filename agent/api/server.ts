@@ -201,6 +201,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   function streamEvents(res: ServerResponse, recent: readonly SafetyEvent[]): void {
     res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    // The client learns at once that it follows, even before the first event.
+    res.flushHeaders();
     for (const event of recent) res.write(JSON.stringify(event) + '\n');
     // A slow reader only costs its own buffer up to a point: past it, it is cut off rather than let it grow.
     const unsubscribe = agent.events.subscribe((event) => {

@@ -36,8 +36,12 @@ export const eventsCommand: Command = {
       }
       const stop = new AbortController();
       void stopRequested.then(() => stop.abort());
-      if (!args.values.json) stderr.write(`following the events of the agent on ${client.socketPath} (Ctrl-C to stop)\n`);
-      const how = await client.followEvents(print, { recent: limit, signal: stop.signal });
+      const how = await client.followEvents(print, {
+        recent: limit,
+        signal: stop.signal,
+        // On stderr, so that stdout stays one JSON object per line.
+        onOpen: () => stderr.write(`following the events of the agent on ${client.socketPath} (Ctrl-C to stop)\n`),
+      });
       if (how === 'stopped') return EXIT_OK;
       stderr.write('vigil events: the agent closed the stream (it stopped or restarted)\n');
       return EXIT_RUNTIME_FAILURE;
