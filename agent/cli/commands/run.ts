@@ -1,6 +1,7 @@
 import { loadSettings, loadSite, formatErrors, SettingsError } from '../../../config/index.js';
 import { AgentSupervisor } from '../../main/index.js';
 import { createLogger } from '../../log/index.js';
+import { startServiceLink } from '../../service/index.js';
 import type { Command } from '../command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE } from '../exit-codes.js';
 import { startLiveView } from '../live-view.js';
@@ -13,7 +14,9 @@ export const runCommand: Command = {
   details:
     'The site file comes from --config, else the VIGIL_SITE setting (default /etc/vigil/site.yaml).\n' +
     'An invalid site file is refused before anything starts (exit 2). Logs are JSON on stdout for journald,\n' +
-    'readable when stdout is a terminal.',
+    'readable when stdout is a terminal.\n' +
+    'Under systemd (Type=notify, NOTIFY_SOCKET set) it reports ready after the first readings, feeds the\n' +
+    'watchdog only while the safety loop is alive, and says when it is stopping (docs/service.md).',
   options: {
     config: { type: 'string', short: 'c', valueName: 'FILE', description: 'The site file.' },
     settings: { type: 'string', valueName: 'FILE', description: 'A settings file (JSON) with machine overrides.' },
@@ -47,11 +50,23 @@ export const runCommand: Command = {
       logger.fatal({ err: error }, 'agent failed to start');
       return EXIT_RUNTIME_FAILURE;
     }
+    const service = startServiceLink({
+      env,
+      logger,
+      liveness: () => supervisor.running?.safety.liveness(),
+      summary: () => {
+        const site = supervisor.running?.site ?? loaded.site;
+        return `site ${site.site.id}, ${site.devices.length} device(s) on ${site.buses.length} bus(es), ${site.outputs.length} output(s)`;
+      },
+    });
     const stopView = args.values.watch ? startLiveView(() => supervisor.running, { out: stdout }) : () => {};
     const signal = await stopRequested;
     logger.info({ signal }, 'stopping');
     stopView();
+    // Outputs to their shutdown states and the outbox closed; the watchdog is kept fed meanwhile.
+    await service?.stopping(`outputs to their shutdown states (${signal})`);
     await supervisor.stop();
+    await service?.close();
     return EXIT_OK;
   },
 };
