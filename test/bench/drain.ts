@@ -10,9 +10,9 @@
  * full backlog, and "default" (the uplink's default, paced, delivery tuning) on a smaller backlog, so the run
  * stays near two minutes (the default replay rate would need minutes for 1,000,000).
  *
- * Usage: npm run bench:drain [-- --backlog 1000000 --default-backlog 200000 --dir /var/tmp]
+ * Usage: npm run bench:drain [-- --backlog 1000000 --default-backlog 200000 --dir /var/tmp --json FILE]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -262,6 +262,7 @@ async function main(): Promise<void> {
       backlog: { type: 'string', default: '1000000' },
       'default-backlog': { type: 'string', default: '200000' },
       dir: { type: 'string' },
+      json: { type: 'string' },
     },
   });
   const baseDir = args.dir ?? tmpdir();
@@ -293,6 +294,7 @@ async function main(): Promise<void> {
   console.log(['pass'.padEnd(w0), ...results.map((r, i) => r.name.padEnd(cols[i]!))].join('  '));
   for (const [label, f] of rows) console.log([label.padEnd(w0), ...results.map((r, i) => f(r).padEnd(cols[i]!))].join('  '));
   console.log(`\ntotal ${fmt((performance.now() - started) / 1000, 1)} s`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ results }, null, 2));
 }
 
 if (isMainThread) {

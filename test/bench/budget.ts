@@ -1,0 +1,353 @@
+/**
+ * bench:budget — what the agent costs on a 50-channel site at 1 Hz, everything on but OPC UA.
+ *
+ * The site: nine 10-register gas modules × 5 channels (concentration with alarm levels, temperature, humidity,
+ * both module setpoints) and an 8-channel relay board × 5 channels (fan and siren driven by the alarm rules,
+ * their feedback inputs, the healthy relay), all polled every second over raw RTU over TCP from a simulator in
+ * its own process (wire-timed 9600 8N1, 5 ms turnaround). The agent is the real thing, `node
+ * dist/agent/cli/main.js run`, with the native uplink to Mosquitto, the outbox and the local API.
+ *
+ * Measured from outside the agent, every --sample seconds: RSS (VmRSS of /proc/<pid>/status) and CPU time
+ * (utime + stime of /proc/<pid>/stat, all threads). After the warm-up: the least-squares slope of RSS in MiB/h
+ * and CPU as % of one core. Start to first poll: from spawn() to the simulator seeing the first valid request,
+ * so it does not depend on anything the agent says about itself. Heap is not sampled: nothing outside the
+ * process can read it.
+ *
+ * Two variants: the broker up, then unreachable (a TEST-NET address that never answers).
+ *
+ * Usage: npm run bench:budget [-- --minutes 3 --unreachable-minutes 3 --sample 5 --json FILE]
+ *        (the one-hour run: -- --minutes 60)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { startBroker } from '../support/broker.js';
+import type { SiteSimChildOptions } from './site-sim-child.js';
+
+export interface BudgetVariant {
+  name: string;
+  brokerUrl: string;
+  seconds: number;
+  startToFirstPollMs: number;
+  rssMaxMb: number;
+  rssLastMb: number;
+  rssSlopeMbPerHour: number;
+  cpuPercent: number;
+  requestsPerSec: number;
+  readingsReceived: number | null;
+  samples: Array<{ t: number; rssMb: number; cpuSec: number }>;
+  exitCode: number | null;
+}
+
+export interface BudgetReport {
+  channels: number;
+  devices: number;
+  profile: string;
+  minutes: number;
+  sampleEverySec: number;
+  warmupSec: number;
+  targets: { rssMb: number; cpuPercent: number; firstPollMs: number; slopeMbPerHour: number };
+  variants: BudgetVariant[];
+}
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '3' },
+    'unreachable-minutes': { type: 'string' },
+    sample: { type: 'string', default: '5' },
+    json: { type: 'string' },
+  },
+});
+const MINUTES = Number(args.minutes);
+const UNREACHABLE_MINUTES = args['unreachable-minutes'] !== undefined ? Number(args['unreachable-minutes']) : Math.min(MINUTES, 3);
+const SAMPLE_SEC = Number(args.sample);
+/** "No growth" within measurement noise: at most 1 MiB over an hour. */
+const TARGETS = { rssMb: 80, cpuPercent: 2, firstPollMs: 2000, slopeMbPerHour: 1 };
+/** Never answers: TEST-NET-1 (RFC 5737). */
+const UNREACHABLE = 'mqtt://192.0.2.1:1883';
+const GAS_MODULES = 9;
+const SITE_ID = 'budget';
+const GATEWAY = 'gw-budget';
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+/** The compiled CLI beside this compiled bench (dist/agent/cli/main.js). */
+const CLI = fileURLToPath(new URL('../../agent/cli/main.js', import.meta.url));
+const SIM_CHILD = fileURLToPath(new URL('./site-sim-child.js', import.meta.url));
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+// ————— the site —————
+
+function simOptions(): SiteSimChildOptions {
+  const devices: SiteSimChildOptions['devices'] = [];
+  for (let i = 0; i < GAS_MODULES; i++) {
+    devices.push({
+      unit: i + 1,
+      profile: 'gas-module-10reg',
+      values: {
+        unit_code: { constant: 0x2400 }, // %LEL, one decimal
+        // Every value moves every second, so every reading passes the deadband: the recorder's worst case.
+        concentration: { noise: { base: 4 + i, amplitude: 1.5, seed: i + 1 } },
+        temperature: { noise: { base: 18, amplitude: 0.5, seed: 100 + i } },
+        humidity: { noise: { base: 70, amplitude: 3, seed: 200 + i } },
+        low_setpoint: { constant: 20 },
+        high_setpoint: { constant: 50 },
+      },
+    });
+  }
+  devices.push({ unit: 10, profile: 'relay-board-8ch' });
+  return { devices, wireTiming: { line: { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 }, turnaroundMs: 5 } };
+}
+
+function siteDocument(port: number): { doc: unknown; channels: number } {
+  const gas = Array.from({ length: GAS_MODULES }, (_, i) => {
+    const id = `probe${i + 1}`;
+    return {
+      id,
+      bus: 'rs485',
+      unit: i + 1,
+      profile: 'gas-module-10reg',
+      priority: 'critical',
+      interval: '1s',
+      channels: [
+        { id: `${id}.ch4`, register: 'concentration', range: { min: 0, max: 100 }, alarm: { gas: 'ch4' } },
+        { id: `${id}.temperature`, register: 'temperature' },
+        { id: `${id}.humidity`, register: 'humidity' },
+        { id: `${id}.low`, register: 'low_setpoint' },
+        { id: `${id}.high`, register: 'high_setpoint' },
+      ],
+    };
+  });
+  const relays = {
+    id: 'relays',
+    bus: 'rs485',
+    unit: 10,
+    profile: 'relay-board-8ch',
+    interval: '1s',
+    channels: [
+      { id: 'fan', register: 'relay_1' },
+      { id: 'siren', register: 'relay_2' },
+      { id: 'fan.running', register: 'input_1' },
+      { id: 'siren.running', register: 'input_2' },
+      { id: 'healthy', register: 'relay_8' },
+    ],
+  };
+  const concentration = gas.map((d) => d.channels[0]!.id);
+  const doc = {
+    site: { id: SITE_ID, name: 'resource budget' },
+    buses: [{ id: 'rs485', tcp: { host: '127.0.0.1', port }, line: { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 }, timeoutMs: 300, retries: 1 }],
+    devices: [...gas, relays],
+    outputs: [
+      { id: 'fan-out', kind: 'fan', modbus: { device: 'relays', register: 'relay_1' }, when: { any: [{ alarm: 'L1', channels: concentration }, { fault: true, channels: concentration }] } },
+      { id: 'siren-out', kind: 'sounder', modbus: { device: 'relays', register: 'relay_2' }, when: { any: [{ alarm: 'L2', channels: concentration }] } },
+      { id: 'healthy-out', kind: 'healthy', modbus: { device: 'relays', register: 'relay_8' } },
+    ],
+  };
+  return { doc, channels: [...gas, relays].reduce((n, d) => n + d.channels.length, 0) };
+}
+
+// ————— processes —————
+
+interface SimChild {
+  child: ChildProcess;
+  port: number;
+  firstRequestAt: Promise<number>;
+  stats(): Promise<{ requests: number }>;
+}
+
+async function startSim(): Promise<SimChild> {
+  const child = spawn(process.execPath, [SIM_CHILD, JSON.stringify(simOptions())], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let onPort!: (port: number) => void;
+  let onFirst!: (at: number) => void;
+  const statsWaiters: Array<(s: { requests: number }) => void> = [];
+  const port = new Promise<number>((resolve, reject) => {
+    onPort = resolve;
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  const firstRequestAt = new Promise<number>((resolve) => (onFirst = resolve));
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      const msg = JSON.parse(line) as { port?: number; firstRequestAt?: number; stats?: { requests: number } };
+      if (msg.port !== undefined) onPort(msg.port);
+      if (msg.firstRequestAt !== undefined) onFirst(msg.firstRequestAt);
+      if (msg.stats) statsWaiters.shift()?.(msg.stats);
+    }
+  });
+  return {
+    child,
+    port: await port,
+    firstRequestAt,
+    stats: () =>
+      new Promise((resolve) => {
+        statsWaiters.push(resolve);
+        child.stdin!.write('stats\n');
+      }),
+  };
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill(signal);
+  const hard = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await exited;
+  clearTimeout(hard);
+  return code;
+}
+
+/** RSS in MiB and CPU seconds (user + system, all threads) of a live process, from /proc. */
+function sampleProc(pid: number): { rssMb: number; cpuSec: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssMb: rssKb / 1024, cpuSec: ticks / CLK_TCK };
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  }
+  return sxx === 0 ? NaN : sxy / sxx;
+}
+
+async function runVariant(name: string, brokerUrl: string, minutes: number, subscribeUrl: string | null): Promise<BudgetVariant> {
+  const work = mkdtempSync(join(tmpdir(), 'vigil-bench-budget-'));
+  const sim = await startSim();
+  const { doc } = siteDocument(sim.port);
+  const siteFile = join(work, 'site.yaml');
+  writeFileSync(siteFile, JSON.stringify(doc, null, 2)); // JSON is YAML
+
+  let readingsReceived: number | null = null;
+  let subscriber: mqtt.MqttClient | undefined;
+  if (subscribeUrl) {
+    readingsReceived = 0;
+    subscriber = mqtt.connect(subscribeUrl, { protocolVersion: 5, clean: true });
+    subscriber.on('error', () => {});
+    subscriber.on('message', (topic, payload) => {
+      if (!topic.endsWith('/telemetry')) return;
+      readingsReceived! += ((JSON.parse(payload.toString()) as { readings?: unknown[] }).readings ?? []).length;
+    });
+    await new Promise<void>((resolve, reject) =>
+      subscriber!.once('connect', () => subscriber!.subscribe(`vigil/${SITE_ID}/${GATEWAY}/#`, { qos: 1 }, (e) => (e ? reject(e) : resolve()))),
+    );
+  }
+
+  const env = { ...process.env, VIGIL_DATA_DIR: join(work, 'data'), VIGIL_MQTT_URL: brokerUrl, VIGIL_MQTT_PROTOCOL: '5', VIGIL_GATEWAY_ID: GATEWAY };
+  let output = '';
+  const spawnedAt = wallNow();
+  const agent = spawn(process.execPath, [CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-4000));
+  agent.stdout!.on('data', keep);
+  agent.stderr!.on('data', keep);
+  const exitedEarly = new Promise<never>((_, reject) => agent.once('exit', (code) => reject(new Error(`agent exited with ${code}: ${output}`))));
+  const firstRequestAt = await Promise.race([sim.firstRequestAt, exitedEarly]);
+  const startToFirstPollMs = firstRequestAt - spawnedAt;
+  console.log(`  ${name}: first poll ${startToFirstPollMs.toFixed(0)} ms after spawn`);
+
+  const samples: BudgetVariant['samples'] = [];
+  const started = wallNow();
+  const endAt = started + minutes * 60_000;
+  let requestsAtWarmup = 0;
+  let warmupAt = 0;
+  const warmupSec = Math.min(30, (minutes * 60) / 4);
+  let nextLog = started + 60_000;
+  while (wallNow() < endAt) {
+    const s = sampleProc(agent.pid!);
+    const t = (wallNow() - started) / 1000;
+    samples.push({ t, ...s });
+    if (warmupAt === 0 && t >= warmupSec) {
+      warmupAt = t;
+      requestsAtWarmup = (await sim.stats()).requests;
+    }
+    if (wallNow() >= nextLog) {
+      console.log(`  ${name}: ${(t / 60).toFixed(0)} min, RSS ${s.rssMb.toFixed(1)} MiB, CPU ${s.cpuSec.toFixed(1)} s`);
+      nextLog += 60_000;
+    }
+    await Promise.race([sleep(Math.min(SAMPLE_SEC * 1000, Math.max(0, endAt - wallNow()))), exitedEarly]);
+  }
+  const last = sampleProc(agent.pid!);
+  const tEnd = (wallNow() - started) / 1000;
+  samples.push({ t: tEnd, ...last });
+  const requestsEnd = (await sim.stats()).requests;
+  exitedEarly.catch(() => {});
+  agent.removeAllListeners('exit');
+  const exitCode = await stopChild(agent);
+  subscriber?.end(true);
+  await stopChild(sim.child);
+  rmSync(work, { recursive: true, force: true });
+
+  const steady = samples.filter((s) => s.t >= warmupAt);
+  const first = steady[0]!;
+  return {
+    name,
+    brokerUrl,
+    seconds: tEnd,
+    startToFirstPollMs,
+    rssMaxMb: Math.max(...samples.map((s) => s.rssMb)),
+    rssLastMb: last.rssMb,
+    rssSlopeMbPerHour: slope(steady.map((s) => [s.t / 3600, s.rssMb] as const)),
+    cpuPercent: ((last.cpuSec - first.cpuSec) / (tEnd - first.t)) * 100,
+    requestsPerSec: (requestsEnd - requestsAtWarmup) / (tEnd - warmupAt),
+    readingsReceived,
+    samples,
+    exitCode,
+  };
+}
+
+async function main(): Promise<void> {
+  const broker = await startBroker({ kind: 'mosquitto' });
+  const variants: BudgetVariant[] = [];
+  try {
+    console.log(`bench:budget — ${siteDocument(0).channels} channels at 1 Hz; broker up ${MINUTES} min, then unreachable ${UNREACHABLE_MINUTES} min`);
+    variants.push(await runVariant('broker up', broker.url, MINUTES, broker.url));
+    if (UNREACHABLE_MINUTES > 0) variants.push(await runVariant('broker unreachable', UNREACHABLE, UNREACHABLE_MINUTES, null));
+  } finally {
+    await broker.close();
+  }
+  const report: BudgetReport = {
+    channels: siteDocument(0).channels,
+    devices: GAS_MODULES + 1,
+    profile: `${GAS_MODULES} × gas-module-10reg, 1 × relay-board-8ch`,
+    minutes: MINUTES,
+    sampleEverySec: SAMPLE_SEC,
+    warmupSec: Math.min(30, (MINUTES * 60) / 4),
+    targets: TARGETS,
+    variants,
+  };
+  const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+  console.log(`\nbench:budget — npm run bench:budget${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`);
+  console.log(`${'variant'.padEnd(20)} ${'first poll'.padStart(10)} ${'RSS max'.padStart(8)} ${'RSS slope'.padStart(11)} ${'CPU'.padStart(6)} ${'req/s'.padStart(6)} ${'readings at broker'.padStart(18)}`);
+  for (const v of variants) {
+    console.log(
+      `${v.name.padEnd(20)} ${`${f(v.startToFirstPollMs, 0)} ms`.padStart(10)} ${`${f(v.rssMaxMb)} MiB`.padStart(8)} ${`${f(v.rssSlopeMbPerHour, 2)} MiB/h`.padStart(11)} ` +
+        `${`${f(v.cpuPercent, 2)} %`.padStart(6)} ${f(v.requestsPerSec).padStart(6)} ${String(v.readingsReceived ?? '—').padStart(18)}`,
+    );
+  }
+  console.log(`targets: RSS ≤ ${TARGETS.rssMb} MB, no growth (judge on -- --minutes 60), CPU ≤ ${TARGETS.cpuPercent} % of one core, start → first poll ≤ ${TARGETS.firstPollMs} ms`);
+  if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
+  if (variants.some((v) => v.exitCode !== 0)) {
+    console.error(`an agent did not stop cleanly: ${variants.map((v) => `${v.name} exit ${v.exitCode}`).join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
