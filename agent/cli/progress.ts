@@ -56,7 +56,8 @@ export function createProgress(options: ProgressOptions): Progress {
     const filled = Math.round(ratio * BAR_WIDTH);
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
     const eta = remainingMs();
-    const text = `${bar} ${String(Math.floor(ratio * 100)).padStart(3)}% ${done}/${total}${label ? ` ${label}` : ''}${Number.isNaN(eta) ? '' : ` · ~${formatDuration(eta)} left`}`;
+    // The time left goes before the label: a narrow terminal cuts the end of the line.
+    const text = `${bar} ${String(Math.floor(ratio * 100)).padStart(3)}% ${done}/${total}${Number.isNaN(eta) ? '' : ` · ~${formatDuration(eta)} left`}${label ? ` · ${label}` : ''}`;
     const width = stream.columns ?? 100;
     return text.length > width - 1 ? text.slice(0, width - 1) : text;
   };
