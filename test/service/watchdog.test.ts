@@ -40,7 +40,7 @@ describe('service watchdog fed from the safety loop', () => {
     });
     const send = (line: string): void => void child.stdin.write(`${line}\n`);
     const lastLiveness = (): { alive: boolean; reason?: string } | undefined => {
-      const line = lines.findLast((l) => l.startsWith('liveness '));
+      const line = lines.filter((l) => l.startsWith('liveness ')).at(-1);
       return line ? (JSON.parse(line.slice('liveness '.length)) as { alive: boolean; reason?: string }) : undefined;
     };
 
