@@ -406,3 +406,29 @@ describe('geohazard commands (exact $dr replies)', () => {
     h.profile.dispose?.();
   });
 });
+
+describe('geohazard platforms entry in a site file', () => {
+  it('vigil check refuses a status channel the site lacks and a tilt mapped without component, saying where', async () => {
+    const { loadSiteText } = await import('../../config/index.js');
+    const text = [
+      'site: { id: t, name: t }',
+      'buses: [{ id: b, tcp: { host: 127.0.0.1, port: 1502 } }]',
+      'devices:',
+      '  - { id: rock, bus: b, unit: 1, profile: crack-drawwire-u16, channels: [{ id: crack1, register: displacement }] }',
+      'platforms:',
+      '  - id: geo',
+      '    profile: geohazard',
+      '    broker: { url: "mqtt://127.0.0.1:1883" }',
+      '    geohazard: { deviceId: D1, channels: { crack1: L1_LF_1 }, statusChannels: { temp: crak1 } }',
+      '  - id: geo2',
+      '    profile: geohazard',
+      '    broker: { url: "mqtt://127.0.0.1:1884" }',
+      '    geohazard: { deviceId: D2, channels: { crack1: L1_QJ_1 } }',
+    ].join('\n');
+    const result = loadSiteText(text, 'site.yaml');
+    expect(result.ok).toBe(false);
+    const messages = result.ok ? [] : result.errors.map((e) => `${e.line}: ${e.message} ${e.hint ?? ''}`);
+    expect(messages).toContainEqual(expect.stringMatching(/^9: no channel "crak1".*crack1/));
+    expect(messages).toContainEqual(expect.stringMatching(/^13: .*L1_QJ.*components/));
+  });
+});
