@@ -55,12 +55,16 @@ export function checkPlatforms(data: unknown, index: SiteIndex, report: Reporter
       case 'iotda':
         knownKeys(options.devices, at('iotda', 'devices'), deviceIds, 'device');
         knownKeys(options.services, at('iotda', 'services'), channelIds, 'channel');
-        // A service entry without "property" is named after its channel, so two such entries never clash.
+        // One property of one service per sub-device: channels of different sub-devices may share names (tank1
+        // and tank2 both report Gas.ch4). An entry without "property" is named after its channel: no clash.
         if (isFields(options.services)) {
+          const devices = fieldsOf(options.devices);
           const named = Object.fromEntries(
             Object.entries(options.services).map(([channel, v]) => {
               const service = textField(v, 'service');
-              return [channel, service === undefined ? undefined : `${service}.${textField(v, 'property') ?? channel}`];
+              const device = index.channels.get(channel)?.deviceId;
+              const subDevice = device === undefined ? '' : (textField(devices, device) ?? device);
+              return [channel, service === undefined ? undefined : `${service}.${textField(v, 'property') ?? channel} on ${subDevice}`];
             }),
           );
           uniqueValues(named, at('iotda', 'services'), (v) => (typeof v === 'string' ? v : undefined), 'service property');
