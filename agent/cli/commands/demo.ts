@@ -9,7 +9,7 @@ import { createLogger } from '../../log/index.js';
 import type { Command } from '../command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK } from '../exit-codes.js';
 import { startLiveView } from '../live-view.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot, packageVersion } from '../paths.js';
 import { loadSimulationOrReport } from '../simulation.js';
 
 /** Points every TCP bus of the site at the simulator, whatever port the site file names. */
@@ -59,7 +59,7 @@ export const demoCommand: Command = {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-demo-'));
     // Settings of its own (not this machine's): an outbox and the local API in the demo's folder, no broker.
     const settings = loadSettings({ env: {}, args: { dataDir } });
-    const agent = await startAgent({ site, profiles, logger, dataDir, settings });
+    const agent = await startAgent({ site, profiles, logger, dataDir, settings, version: packageVersion() });
     const stopView = startLiveView(() => agent, { out: stdout, title: `DEMO ${site.site.name} (simulated devices on ${simulator.endpoint.host}:${simulator.endpoint.port})` });
 
     await stopRequested;

@@ -1,5 +1,5 @@
 import { parseDuration } from '../../../config/index.js';
-import type { ApiClient, OutputStatusView } from '../../api/index.js';
+import { AgentUnreachableError, type ApiClient, type OutputStatusView } from '../../api/index.js';
 import type { Command } from '../command.js';
 import { API_OPTIONS, clientFromArgs, withApi } from '../api-args.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE, UsageError } from '../exit-codes.js';
@@ -135,6 +135,14 @@ export const relayCommand: Command = {
           }
           await Promise.race([new Promise((resolve) => setTimeout(resolve, WATCH_MS)), stopRequested]);
         }
+      } catch (error) {
+        if (!(error instanceof AgentUnreachableError)) throw error;
+        progress?.clear();
+        stderr.write(
+          `vigil relay: lost the agent during the test (${error.message}).\n` +
+            `The force ends by itself: the agent restores ${outputId} at the expiry (after a restart, for what was left of it).\n`,
+        );
+        return EXIT_RUNTIME_FAILURE;
       } finally {
         progress?.clear();
       }
