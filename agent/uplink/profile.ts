@@ -43,7 +43,7 @@ export interface PlatformProfile {
    * signatures, then the command handler); a profile-level request (a rebirth, a time request, a report mode)
    * the profile answers itself through its host and returns { ok: 'handled' }.
    */
-  decodeCommand(topic: string, payload: Buffer): DecodedCommand;
+  decodeCommand(topic: string, payload: Buffer, retained?: boolean): DecodedCommand;
   /** The answer to a command the gate judged; null when the platform expects none. */
   encodeCommandResult(outcome: CommandOutcome): OutgoingMessage | null;
   /**
@@ -110,8 +110,12 @@ export interface ProfileHost {
   /** Asks the field side to poll now (a platform's "sample" request); false when it cannot. */
   requestSample(): boolean;
   now(): StateStamp;
-  /** Runs an operator command through the shared gate, as decodeCommand would have returned it. */
-  submit(command: PlatformCommand): void;
+  /**
+   * Runs an operator command through the shared gate, as decodeCommand would have returned it (for a profile
+   * that turns one platform request into several commands). Pass on `retained` from decodeCommand: the gate
+   * refuses retained commands.
+   */
+  submit(command: PlatformCommand, retained?: boolean): void;
   log(level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>): void;
 }
 

@@ -318,7 +318,7 @@ export class Uplink {
   private onCommandMessage(topic: string, payload: Buffer, retained: boolean): void {
     let decoded: DecodedCommand;
     try {
-      decoded = this.profile.decodeCommand(topic, payload);
+      decoded = this.profile.decodeCommand(topic, payload, retained);
     } catch (error) {
       decoded = { ok: false, id: null, topic, error: `undecodable: ${describe(error)}` };
     }
@@ -469,9 +469,9 @@ export class Uplink {
         }
       },
       now: () => this.stamp(),
-      submit: (command: PlatformCommand) => {
+      submit: (command: PlatformCommand, retained = false) => {
         this.commandCounts.received++;
-        this.judge({ ok: true, command }, false);
+        this.judge({ ok: true, command }, retained);
       },
       log: (level, message, details) => this.log[level](details ?? {}, message),
     };
