@@ -64,7 +64,7 @@ interface Harness {
   samples: number;
   calls: string[];
   /** Decodes a command and, as the uplink does, judges it at the gate and encodes the result. */
-  command(payload: string, topic?: string): Promise<string[]>;
+  command(payload: string, topic?: string, retained?: boolean): Promise<string[]>;
 }
 
 function harness(options: GeohazardOptions = OPTIONS, canSample = true): Harness {
@@ -113,9 +113,9 @@ function harness(options: GeohazardOptions = OPTIONS, canSample = true): Harness
     latest,
     samples: 0,
     calls,
-    async command(payload, topic = '$creq/GH0001/cmd-1') {
+    async command(payload, topic = '$creq/GH0001/cmd-1', retained = false) {
       const before = published.length;
-      const decoded = h.profile.decodeCommand(topic, Buffer.from(payload, 'utf8'));
+      const decoded = h.profile.decodeCommand(topic, Buffer.from(payload, 'utf8'), retained);
       if (decoded.ok !== 'handled') judge(decoded);
       while (pendingJudgements.length > 0) await pendingJudgements.shift();
       return published.slice(before).filter((m) => m.topic === '$dr').map((m) => m.payload.toString('utf8'));
@@ -332,6 +332,17 @@ describe('geohazard commands (exact $dr replies)', () => {
       '{"GH0001":{"L1_LF_1":{"2026-11-25T08:00:00.000Z":3.25},"S1_ZT_1":{"sw_version":"1.2.3","clock_synced":1,"sensor_state":{"L1_LF_1":0,"L1_LF_2":-3,"L1_QJ_1":-3,"L3_YL_1":-3}}}}',
     ]);
     expect(await harness(OPTIONS, false).command('$cmd=sample&msgid=m4')).toEqual(['$cmd=sample&result=fail&msgid=m4&reason=the%20field%20side%20cannot%20poll%20now']);
+  });
+
+  it('a retained request fails and does nothing (it would run again on every connect)', async () => {
+    const h = harness();
+    birth(h);
+    expect(await h.command('$cmd=sample&msgid=r1', '$creq/GH0001/cmd-1', true)).toEqual([
+      '$cmd=sample&result=fail&msgid=r1&reason=retained%20commands%20are%20not%20accepted%20(publish%20commands%20with%20retain%20off)',
+    ]);
+    expect(h.samples).toBe(0);
+    expect(await h.command('$cmd=setworkmode&mode=2&msgid=r2', '$creq/GH0001/cmd-1', true)).toHaveLength(1);
+    expect(h.profile.workMode()).toBe(0);
   });
 
   it('setworkmode: 2 reports at once, 0 and 1 return to normal; anything else fails and changes nothing', async () => {

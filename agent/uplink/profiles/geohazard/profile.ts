@@ -346,8 +346,14 @@ export function createGeohazardProfile(ctx: ProfileContext, options: GeohazardOp
       return [];
     },
 
-    decodeCommand(topic: string, payload: Buffer): DecodedCommand {
+    decodeCommand(topic: string, payload: Buffer, retained = false): DecodedCommand {
       const parsed = parseCommand(payload);
+      if (retained) {
+        // A retained request would run again on every connect (a sample, an emergency mode, a baseline).
+        const name = parsed.ok ? parsed.command.name : parsed.name;
+        const msgid = parsed.ok ? parsed.command.msgid : parsed.msgid;
+        return failure(topic, name, msgid, 'retained commands are not accepted (publish commands with retain off)');
+      }
       if (!topic.startsWith(commandPrefix) || topic.length === commandPrefix.length || topic.slice(commandPrefix.length).includes('/')) {
         const name = parsed.ok ? parsed.command.name : parsed.name;
         const msgid = parsed.ok ? parsed.command.msgid : parsed.msgid;
