@@ -277,9 +277,12 @@ describe('vigil write (coil), profile new/check, Ctrl-C over TCP', () => {
     // The walk over all 247 ids takes a while at 300 ms per silent id; the signal comes once units 1 and 2 are in.
     const child = spawn(process.execPath, [CLI, 'scan', '--tcp', tcp, '--timeout', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await until(() => stdout.includes('found unit 2'), 20_000, 'unit 2 found');
+    await until(() => stdout.includes('found unit 2') || child.exitCode !== null, 20_000, 'unit 2 found');
+    expect(child.exitCode, `the scan ended before the signal: ${stdout}${stderr}`).toBeNull();
     child.kill('SIGINT');
     const code = await exited;
     expect(code).toBe(0);
@@ -293,9 +296,12 @@ describe('vigil write (coil), profile new/check, Ctrl-C over TCP', () => {
     const before = simulator.stats().perUnit[9] ?? 0;
     const child = spawn(process.execPath, [CLI, 'scan', '--tcp', tcp, '--timeout', '300', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await until(() => (simulator.stats().perUnit[9] ?? 0) > before, 20_000, 'unit 9 probed');
+    await until(() => (simulator.stats().perUnit[9] ?? 0) > before || child.exitCode !== null, 20_000, 'unit 9 probed');
+    expect(child.exitCode, `the scan ended before the signal: ${stdout}${stderr}`).toBeNull();
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     const scan = JSON.parse(stdout) as ScanJson;
