@@ -12,7 +12,18 @@ export const thingsboardOptions = z
       )
       .default({})
       .meta({ description: 'Our device id → ThingsBoard device name and type.' }),
+    qualityKeys: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Send "<channel>_quality" ("good", "uncertain:<reason>", "bad:<reason>") beside each value; a bad reading is then its quality alone.' }),
+    disconnectSilent: z
+      .boolean()
+      .default(true)
+      .meta({
+        description:
+          'Announce a device as disconnected (v1/gateway/disconnect) once every channel of it has failed to answer (timeout, port or breaker), and connected again when it answers.',
+      }),
   })
-  .meta({ description: 'ThingsBoard gateway MQTT API (v1/gateway/...).' });
+  .meta({ description: 'ThingsBoard gateway MQTT API (v1/gateway/...): one ThingsBoard device per field device.' });
 
 export type ThingsboardOptions = z.output<typeof thingsboardOptions>;
