@@ -11,11 +11,12 @@ import { statusCommand } from './commands/status.js';
 import { eventsCommand } from './commands/events.js';
 import { bufferCommand } from './commands/buffer.js';
 import { relayCommand } from './commands/relay.js';
+import { doctorCommand } from './commands/doctor.js';
 import { commandHelp, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE, UsageError } from './exit-codes.js';
 import { packageVersion } from './paths.js';
 
-const COMMANDS: Command[] = [runCommand, checkCommand, demoCommand, simulateCommand, statusCommand, eventsCommand, bufferCommand, relayCommand, scanCommand, readCommand, writeCommand, profileCommand];
+const COMMANDS: Command[] = [runCommand, checkCommand, demoCommand, simulateCommand, statusCommand, eventsCommand, bufferCommand, relayCommand, scanCommand, readCommand, writeCommand, profileCommand, doctorCommand];
 
 function overview(): string {
   const lines = [

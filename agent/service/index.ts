@@ -13,3 +13,4 @@ export {
   type ToolTransportOptions,
 } from './notify-transport.js';
 export { findExecutable } from './executables.js';
+export { runDoctor, formatReport, type DoctorOptions, type DoctorReport, type CheckResult, type CheckStatus } from './doctor/index.js';
