@@ -15,8 +15,13 @@ import type { ClockFlag, EventDelivery, TelemetryDelivery } from './payloads.js'
  */
 export interface PlatformProfile {
   readonly name: string;
-  /** Topic filters to subscribe to (commands, and control topics such as a primary host's state). */
+  /** Topic filters to subscribe to for operator commands (only when commands are enabled for the platform). */
   readonly commandSubscriptions: readonly string[];
+  /**
+   * Topic filters subscribed to even when commands are disabled: protocol control (a primary host's state, a
+   * rebirth request). Messages on them go to decodeCommand too, which answers them itself ({ ok: 'handled' }).
+   */
+  readonly controlSubscriptions?: readonly string[];
   /**
    * True when the profile must not publish its birth or data until it opens the gate (host.setGate(true)),
    * e.g. Sparkplug waiting for its primary host. Default false: the gate is open on every connect.
@@ -105,6 +110,11 @@ export interface ProfileHost {
   rebirth(): void;
   /** Opens or closes the gate of a gated profile: closed = no birth, no data (it stays in the outbox). */
   setGate(open: boolean): void;
+  /**
+   * Drops the connection without a goodbye (the broker publishes the will) and connects again after the usual
+   * back-off: a protocol's "end the session" (Sparkplug, when its primary host goes offline).
+   */
+  reconnect(reason: string): void;
   /** The latest reading of every channel. */
   latest(): readonly LatestValue[];
   /** Asks the field side to poll now (a platform's "sample" request); false when it cannot. */
@@ -199,6 +209,7 @@ export function detachedProfileHost(now: () => StateStamp = () => ({ ts: Date.no
     publish: () => undefined,
     rebirth: () => undefined,
     setGate: () => undefined,
+    reconnect: () => undefined,
     latest: () => [],
     requestSample: () => false,
     now,

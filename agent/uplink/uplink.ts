@@ -213,9 +213,13 @@ export class Uplink {
     this.guardProfile('sessionStarted', () => this.profile.sessionStarted?.());
     this.gate?.observeClock(this.options.clock.stamp());
 
-    if (this.gate || this.profile.gated) {
+    const filters = [
+      ...(this.gate || this.profile.gated ? this.profile.commandSubscriptions : []),
+      ...(this.profile.controlSubscriptions ?? []),
+    ];
+    if (filters.length > 0) {
       connection.onMessage((topic, payload, retained) => this.onCommandMessage(topic, payload, retained));
-      connection.subscribe(this.profile.commandSubscriptions).catch((error: unknown) => {
+      connection.subscribe([...new Set(filters)]).catch((error: unknown) => {
         this.log.error({ error: describe(error) }, 'command subscription failed: commands will not arrive');
       });
     }
@@ -459,6 +463,12 @@ export class Uplink {
           this.born = false;
           this.state = 'held';
         }
+      },
+      reconnect: (reason) => {
+        const connection = this.connection;
+        if (!connection) return;
+        this.log.warn({ reason }, 'profile ends the session: reconnecting');
+        connection.destroy();
       },
       latest: () => this.latestValues(),
       requestSample: () => {

@@ -179,10 +179,11 @@ describe('Sparkplug B through a real broker, decoded by an independent host (Ecl
     expect(host.messages[0]?.type).toBe('NBIRTH');
     expect(host.data('tank1.h2s')[0]?.value).toBe(10);
 
-    // The host goes offline: this node ends its session (NDEATH) and holds data.
+    // The host goes offline: this node ends its session (the broker publishes the NDEATH will), connects again
+    // with a new bdSeq, and holds data until the host is back.
     await host.publish(STATE, JSON.stringify({ online: false, timestamp: Date.now() }), true);
     await until(() => host.of('NDEATH').length === 1, 10_000, 'NDEATH on host offline');
-    await until(() => uplink?.stats().state === 'held', 10_000, 'held again');
+    await until(() => (uplink?.stats().connects ?? 0) >= 2 && uplink?.stats().state === 'held', 15_000, 'reconnected and held again');
     outbox.append('telemetry', gas('tank1.h2s', 11), testClock.stamp());
     await sleep(300);
     expect(host.data('tank1.h2s').length).toBe(1);

@@ -155,7 +155,8 @@ describe('Sparkplug profile behaviour', () => {
     expect(r.profile.decodeCommand('spBv1.0/other/NCMD/gw1', Buffer.from([]))).toMatchObject({ ok: false, error: expect.stringMatching(/not a command topic/) });
 
     expect(r.profile.gated).toBe(true);
-    expect(r.profile.commandSubscriptions).toEqual(['spBv1.0/city/NCMD/gw1', 'spBv1.0/city/DCMD/gw1/+', 'spBv1.0/STATE/scada']);
+    expect(r.profile.commandSubscriptions).toEqual(['spBv1.0/city/NCMD/gw1', 'spBv1.0/city/DCMD/gw1/+']);
+    expect(r.profile.controlSubscriptions).toEqual(['spBv1.0/city/NCMD/gw1', 'spBv1.0/STATE/scada']);
     for (const garbage of ['', '{', '[]', '{"online":"yes"}', '{"online":true,"timestamp":"now"}', '\u0000\u00ff']) {
       expect(r.profile.decodeCommand('spBv1.0/STATE/scada', Buffer.from(garbage))).toEqual({ ok: 'handled' });
     }

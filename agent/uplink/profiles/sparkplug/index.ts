@@ -142,6 +142,9 @@ export function createSparkplugProfile(ctx: ProfileContext, options: SparkplugOp
     ctx.host.log('warn', 'reading of a channel not in the births: not sent to the Sparkplug host', { channel: channelId });
   };
 
+  /** The primary host was last seen online on this connection (the gate is open). */
+  let hostOnline = false;
+
   const onHostState = (payload: Buffer): void => {
     const state = parseHostState(payload);
     if (!state.ok) {
@@ -156,13 +159,18 @@ export function createSparkplugProfile(ctx: ProfileContext, options: SparkplugOp
       hostTimestamp = state.timestamp;
     }
     if (state.online) {
+      hostOnline = true;
       ctx.host.setGate(true);
       return;
     }
-    // The host went away: tell it this node's session is over, and hold data until it is back.
-    if (born) ctx.host.publish([nodeDeath(ctx.host.now().ts)]);
+    // Already waiting (the retained "offline" arrives again on every subscribe): nothing to end.
+    if (!hostOnline) return;
+    // The host went away: end this session (the broker publishes our NDEATH will, with this session's bdSeq),
+    // hold data in the outbox, and connect again with a new bdSeq; birth waits for the host's next "online".
+    hostOnline = false;
     born = false;
     ctx.host.setGate(false);
+    ctx.host.reconnect('primary host offline');
   };
 
   const commandId = (parsed: ParsedTopic, timestamp: number | undefined, index: number, metric: string): string => {
@@ -176,10 +184,13 @@ export function createSparkplugProfile(ctx: ProfileContext, options: SparkplugOp
   return {
     name: 'sparkplug',
     gated: topics.state !== undefined,
-    commandSubscriptions: [topics.node('NCMD'), `${topics.node('NCMD').replace('/NCMD/', '/DCMD/')}/+`, ...(topics.state ? [topics.state] : [])],
+    commandSubscriptions: [topics.node('NCMD'), `${topics.node('NCMD').replace('/NCMD/', '/DCMD/')}/+`],
+    // Rebirth requests and the primary host's state matter even where operator commands are disabled.
+    controlSubscriptions: [topics.node('NCMD'), ...(topics.state ? [topics.state] : [])],
 
     sessionStarted() {
       born = false;
+      hostOnline = false;
     },
 
     sessionEnded() {
