@@ -194,7 +194,8 @@ function nearestExisting(path: string): string {
   return current;
 }
 
-const mib = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MiB`;
+const mib = (bytes: number): string =>
+  bytes >= 10 * 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / (1024 * 1024))} MiB`;
 
 export function checkDisk(settings: Settings): CheckResult {
   const title = 'Disk space';

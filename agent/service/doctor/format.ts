@@ -12,7 +12,7 @@ export function formatReport(report: DoctorReport, options: { color: boolean }):
   for (const check of report.checks) {
     const [first = '', ...rest] = check.detail.split('\n');
     lines.push(`${paint(check.status, `${MARK[check.status]} ${check.title.padEnd(width)}`)}  ${first}`);
-    for (const line of rest) lines.push(`  ${' '.repeat(width)}    ${line}`);
+    for (const line of rest) lines.push(`  ${' '.repeat(width)}  ${line}`);
     if (check.hint) lines.push(`  ${' '.repeat(width)}  ${paint(check.status, 'fix:')} ${check.hint}`);
   }
   const { ok, warn, fail, skip } = report.counts;
