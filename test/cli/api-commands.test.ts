@@ -75,12 +75,12 @@ describe('vigil status / events / buffer / relay against a running agent', () =>
 
     for (const args of [['relay', 'test', 'fan', '--for', '5'], ['relay', 'fan'], ['buffer', 'export', '--from', 'yesterday'], ['events', '--limit', 'x'], ['status', 'extra']]) {
       const result = await runCli([...args, '--socket', join(dir, 'vigil.sock')]);
-      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect({ args, code: result.code, stderr: result.stderr.split('\n')[0] }).toMatchObject({ args, code: 2 });
       expect(result.stderr).toMatch(/Usage: vigil/);
     }
     for (const name of ['status', 'events', 'buffer', 'relay']) {
       const help = await runCli([name, '--help']);
-      expect(help.code).toBe(0);
+      expect({ name, code: help.code, stderr: help.stderr }).toEqual({ name, code: 0, stderr: '' });
       expect(help.stdout).toMatch(/--socket PATH/);
       expect(help.stdout).toMatch(/--json/);
     }
@@ -158,7 +158,10 @@ describe('vigil status / events / buffer / relay against a running agent', () =>
     expect(short.stdout).toMatch(/expired: lamp is back under its rule: lamp OFF/);
     expect(site.agent.events.recent(50).map((e) => e.type)).toContain('override-expired');
 
+    await until(() => !site.coil(2), 'lamp coil released after the first test');
+
     const long = startCli(['relay', 'test', 'lamp', '--for', '10m', '--socket', site.socket]);
+    await until(() => long.out().includes('lamp forced on for 10m'), 'the force announced');
     await until(() => site.coil(2), 'lamp on');
     long.child.kill('SIGINT');
     expect(await long.exited).toBe(0);
