@@ -159,8 +159,14 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
     const memory = isPlatformMemory(wiring.restoreCommands) ? wiring.restoreCommands.byPlatform : {};
     for (const platform of list) {
       const cursor = cursors?.cursor(platform.id);
-      const uplink = platformUplink(platform, cursor ?? outbox, memory[platform.id]);
-      platforms.push({ id: platform.id, profile: platform.profile, uplink, cursor });
+      try {
+        const uplink = platformUplink(platform, cursor ?? outbox, memory[platform.id]);
+        platforms.push({ id: platform.id, profile: platform.profile, uplink, cursor });
+      } catch (error) {
+        // A platform that cannot be set up (an unreadable credential file) must not stop the field side or the
+        // other platforms: its cursor keeps its records in the outbox until it is fixed.
+        log.error({ platform: platform.id, error: error instanceof Error ? error.message : String(error) }, 'platform not started: its data is kept in the outbox');
+      }
     }
   } else if (mqtt.url) {
     const credentials = readBrokerCredentials({
@@ -201,6 +207,8 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
       ...(broker.keyFile ? { keyFile: broker.keyFile } : {}),
       // Credentials of a listed platform come from its files only, never from the environment of the default one.
       env: {},
+      // Some protocols log in with a key alone and derive the user name (geohazard, IoTDA).
+      allowPasswordOnly: platform.profile === 'geohazard' || platform.profile === 'iotda',
     });
     const setup = platformSetup(platform, birthChannels);
     const clientId = broker.clientId ?? setup.clientId;

@@ -10,6 +10,8 @@ export interface CredentialSources {
   keyFile?: string | null;
   /** Read for VIGIL_MQTT_USERNAME and VIGIL_MQTT_PASSWORD when the files are not given; process.env unless set. */
   env?: NodeJS.ProcessEnv;
+  /** A password alone is fine: the platform profile derives the user name (a device id) at connect. */
+  allowPasswordOnly?: boolean;
 }
 
 export interface BrokerCredentials {
@@ -59,7 +61,7 @@ export function readBrokerCredentials(sources: CredentialSources): BrokerCredent
   if (username !== undefined && username !== '') credentials.username = username;
   const password = sources.passwordFile ? oneLine(readFile(sources.passwordFile, 'MQTT password')) : env[PASSWORD_ENV];
   if (password !== undefined && password !== '') credentials.password = new Secret(password);
-  if (credentials.password && credentials.username === undefined) {
+  if (credentials.password && credentials.username === undefined && !sources.allowPasswordOnly) {
     throw new CredentialsError(`an MQTT password is given without a user name (set mqtt.usernameFile or ${USERNAME_ENV})`);
   }
   if (sources.caFile) credentials.ca = readFile(sources.caFile, 'CA certificate');

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -115,6 +115,37 @@ describe('several platforms over one outbox', () => {
     expect(toNational.historical).toBeGreaterThan(0);
     // Acked by both: the outbox empties down to what is in flight.
     await until(() => parts.outbox.stats().records < 20, 20_000);
+  });
+
+  it('a platform that cannot start (unreadable credentials) leaves the field side and the others running, and its data in the outbox', async () => {
+    const broker = await startBroker();
+    cleanups.push(() => broker.close());
+    const sim = await startTcpSimulator({ devices: [{ unit: 1, profile: profiles.get('crack-drawwire-u16')!, values: { displacement: { constant: 12.34 } } }] });
+    cleanups.push(() => sim.close());
+    if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-platforms-'));
+    const apiKey = join(dataDir, 'apikey');
+    writeFileSync(apiKey, 'k3y\n');
+    const received = await subscriber(broker, 'good/#');
+    const protocol = broker.protocolVersion === 4 ? '3.1.1' : '5';
+    const site = siteSchema.parse({
+      site: { id: 'rock', name: 'rock' },
+      buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200 }],
+      devices: [{ id: 'gauge', bus: 'b', unit: 1, profile: 'crack-drawwire-u16', interval: '100ms', channels: [{ id: 'crack1', register: 'displacement', report: { heartbeat: '100ms' } }] }],
+      platforms: [
+        { id: 'good', profile: 'native', broker: { url: broker.url, protocol }, native: { topicPrefix: 'good' } },
+        { id: 'broken', profile: 'native', broker: { url: broker.url, protocol, passwordFile: join(dataDir, 'no-such-file') } },
+        // A key alone is enough where the protocol derives the user name.
+        { id: 'geo', profile: 'geohazard', broker: { url: broker.url, protocol, passwordFile: apiKey }, geohazard: { deviceId: 'GH1', channels: { crack1: 'L1_LF_1' } } },
+      ],
+    });
+    const agent = await startAgent({ site, profiles, logger: silentLogger(), dataDir, settings: loadSettings({ env: { VIGIL_DATA_DIR: dataDir } }), version: '0.0.0-test' });
+    cleanups.push(() => agent.stop());
+    const parts = agent.uplink!;
+    expect(parts.platforms.map((p) => p.id)).toEqual(['good', 'geo']);
+    await until(() => received.seqs.length >= 10 && agent.latest.get('crack1')?.quality === 'good', 20_000);
+    // Delivered to "good" (and "geo"), never to "broken": still held for it.
+    expect(parts.outbox.stats().records).toBeGreaterThanOrEqual(received.seqs.length);
   });
 
   it('refuses a platforms list that names a channel that does not exist, with where and a hint', async () => {
