@@ -121,6 +121,21 @@ describe('vigil doctor', () => {
     expect(check(report, 'broker').hint).toMatch(/VIGIL_MQTT_URL=/);
   });
 
+  it("reads the service's settings file as the service does; exported variables override it", async () => {
+    const envFile = join(work, 'vigil.env');
+    writeFileSync(envFile, `# settings\nVIGIL_MQTT_URL="${broker.url}"\nVIGIL_MQTT_PROTOCOL=${broker.protocolVersion === 4 ? '3.1.1' : '5'}\n`);
+    const config = site({ tcp: { host: '127.0.0.1', port: 1502 } });
+    const fromFile = await runCli(['doctor', '--json', '--timeout', '3', '--config', config, '--service-env', envFile], { env: { VIGIL_DATA_DIR: join(work, 'data') } });
+    const report = JSON.parse(fromFile.stdout) as Report;
+    expect(check(report, 'broker').status).toBe('ok');
+    expect(check(report, 'settings').detail).toContain(envFile);
+    const port = await freePort();
+    const overridden = await doctor(['--config', config, '--service-env', envFile], { VIGIL_MQTT_URL: `mqtt://127.0.0.1:${port}` });
+    expect(check(overridden.report, 'broker').detail).toContain(`127.0.0.1:${port}`);
+    const missing = await doctor(['--config', config, '--service-env', join(work, 'no-such.env')]);
+    expect(check(missing.report, 'settings')).toMatchObject({ status: 'warn' });
+  });
+
   it('readable output on a terminal, --help, and a bad option value (exit 2)', async () => {
     const text = await runCli(['doctor', '--timeout', '3', '--config', site({ tcp: { host: '127.0.0.1', port: 1502 } })], {
       env: { VIGIL_DATA_DIR: join(work, 'data'), VIGIL_MQTT_URL: '' },

@@ -1,5 +1,7 @@
 import { TIMESYNC_FLAG_FILE } from '../../clock/index.js';
 import { checkBroker, checkClock, checkDataDir, checkDisk, checkGpio, checkNode, checkSerial, checkService, checkSettings, checkSite, type DoctorEnvironment } from './checks.js';
+import { existsSync } from 'node:fs';
+import { readEnvFile, SERVICE_ENV_FILE } from './env-file.js';
 import type { CheckResult, CheckStatus, DoctorReport } from './types.js';
 
 export type { CheckResult, CheckStatus, DoctorReport } from './types.js';
@@ -12,6 +14,8 @@ export interface DoctorOptions {
   siteFile?: string;
   /** A settings file (as `vigil run --settings`). */
   settingsFile?: string;
+  /** The service's VIGIL_* file; default /etc/vigil/vigil.env when it exists. Variables in env override it. */
+  envFile?: string;
   brokerTimeoutMs?: number;
   serviceUser?: string;
   devDir?: string;
@@ -28,7 +32,20 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     brokerTimeoutMs: options.brokerTimeoutMs ?? 5000,
   };
   const checks: CheckResult[] = [checkNode()];
-  const { result: settingsResult, settings } = checkSettings(options.env, options.settingsFile);
+  // As the service sees it: its settings file first, then whatever the caller exported.
+  const envFile = options.envFile ?? (existsSync(SERVICE_ENV_FILE) ? SERVICE_ENV_FILE : undefined);
+  const fromFile = envFile ? readEnvFile(envFile) : undefined;
+  const exported = Object.fromEntries(Object.entries(options.env).filter(([, value]) => value !== undefined && value !== ''));
+  environment.env = { ...(fromFile?.ok ? fromFile.vars : {}), ...exported };
+  const { result: settingsResult, settings } = checkSettings(environment.env, options.settingsFile);
+  if (fromFile && settingsResult.status === 'ok') settingsResult.detail += `; with ${envFile}`;
+  if (fromFile && !fromFile.ok) {
+    Object.assign(settingsResult, {
+      status: settingsResult.status === 'fail' ? 'fail' : 'warn',
+      detail: `${settingsResult.detail}; ${fromFile.error}, so its settings are not seen here`,
+      hint: settingsResult.hint ?? 'run sudo vigil doctor, to see the settings as the service does',
+    });
+  }
   checks.push(settingsResult);
   const { result: siteResult, site } = checkSite(options.siteFile ?? settings.siteFile);
   checks.push(siteResult);
