@@ -169,28 +169,33 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
       }
     }
   } else if (mqtt.url) {
-    const credentials = readBrokerCredentials({
-      ...(mqtt.usernameFile ? { usernameFile: mqtt.usernameFile } : {}),
-      ...(mqtt.passwordFile ? { passwordFile: mqtt.passwordFile } : {}),
-      ...(mqtt.caFile ? { caFile: mqtt.caFile } : {}),
-      ...(mqtt.certFile ? { certFile: mqtt.certFile } : {}),
-      ...(mqtt.keyFile ? { keyFile: mqtt.keyFile } : {}),
-    });
-    const hmacKey = mqtt.hmacKeyFile ? new Secret(readFileSync(mqtt.hmacKeyFile)) : undefined;
-    const uplink = new Uplink({
-      ...common,
-      broker: { url: mqtt.url, protocolVersion: mqtt.protocol === '3.1.1' ? 4 : 5, credentials },
-      outbox,
-      logger: log,
-      topicPrefix: mqtt.topicPrefix,
-      commands: {
-        ...commandBase,
-        ...(hmacKey ? { hmacKey } : {}),
-        requireSignature: hmacKey ? mqtt.requireSignature : 'never',
-        ...(wiring.restoreCommands === undefined || isPlatformMemory(wiring.restoreCommands) ? {} : { restore: wiring.restoreCommands }),
-      },
-    });
-    platforms.push({ id: 'native', profile: 'native', uplink, cursor: undefined });
+    try {
+      const credentials = readBrokerCredentials({
+        ...(mqtt.usernameFile ? { usernameFile: mqtt.usernameFile } : {}),
+        ...(mqtt.passwordFile ? { passwordFile: mqtt.passwordFile } : {}),
+        ...(mqtt.caFile ? { caFile: mqtt.caFile } : {}),
+        ...(mqtt.certFile ? { certFile: mqtt.certFile } : {}),
+        ...(mqtt.keyFile ? { keyFile: mqtt.keyFile } : {}),
+      });
+      const hmacKey = mqtt.hmacKeyFile ? new Secret(readFileSync(mqtt.hmacKeyFile)) : undefined;
+      const uplink = new Uplink({
+        ...common,
+        broker: { url: mqtt.url, protocolVersion: mqtt.protocol === '3.1.1' ? 4 : 5, credentials },
+        outbox,
+        logger: log,
+        topicPrefix: mqtt.topicPrefix,
+        commands: {
+          ...commandBase,
+          ...(hmacKey ? { hmacKey } : {}),
+          requireSignature: hmacKey ? mqtt.requireSignature : 'never',
+          ...(wiring.restoreCommands === undefined || isPlatformMemory(wiring.restoreCommands) ? {} : { restore: wiring.restoreCommands }),
+        },
+      });
+      platforms.push({ id: 'native', profile: 'native', uplink, cursor: undefined });
+    } catch (error) {
+      // Same rule as for listed platforms: a broken uplink must not stop the field side; the outbox keeps the data.
+      log.error({ error: error instanceof Error ? error.message : String(error) }, 'uplink not started: readings and events are kept in the outbox');
+    }
   } else {
     log.warn('no broker configured (VIGIL_MQTT_URL or platforms in the site): readings and events are kept in the outbox, not sent');
   }
