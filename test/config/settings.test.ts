@@ -38,6 +38,16 @@ describe('settings', () => {
         keyFile: null,
       },
       api: { socket: null, tcpPort: null },
+      opcua: {
+        enabled: false,
+        port: 4840,
+        usersFile: null,
+        allowAnonymous: false,
+        allowUnsecured: false,
+        trustUnknownClients: false,
+        historyMaxBytes: 67_108_864,
+        historyMaxAgeHours: 168,
+      },
     });
   });
 
@@ -158,6 +168,14 @@ describe('settings', () => {
       'mqtt.keyFile',
       'api.socket',
       'api.tcpPort',
+      'opcua.enabled',
+      'opcua.port',
+      'opcua.usersFile',
+      'opcua.allowAnonymous',
+      'opcua.allowUnsecured',
+      'opcua.trustUnknownClients',
+      'opcua.historyMaxBytes',
+      'opcua.historyMaxAgeHours',
     ]);
     expect(described.every((s) => s.env?.startsWith('VIGIL_') && s.doc.length > 0)).toBe(true);
   });
