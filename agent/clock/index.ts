@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { ClockStamp } from '../../drivers/reading.js';
 
@@ -25,8 +25,30 @@ export interface SystemClockOptions {
   recheckMs?: number;
 }
 
+/**
+ * Test-only: the soak test (test/soak) jumps the agent's wall clock forward and back without touching the
+ * system clock. When VIGIL_TEST_CLOCK_OFFSET_FILE names a file, its content (ms) is added to wall time; it is
+ * re-read every 250 ms. Unset in production: the offset is 0 and nothing is read.
+ */
+function testWallOffset(): { value: () => number; close: () => void } {
+  const file = process.env.VIGIL_TEST_CLOCK_OFFSET_FILE;
+  if (!file) return { value: () => 0, close: () => {} };
+  let offset = 0;
+  const read = (): void => {
+    readFile(file, 'utf8').then(
+      (text) => (offset = Number(text.trim()) || 0),
+      () => (offset = 0),
+    );
+  };
+  read();
+  const timer = setInterval(read, 250);
+  timer.unref();
+  return { value: () => offset, close: () => clearInterval(timer) };
+}
+
 export function createSystemClock(options: SystemClockOptions = {}): Clock {
   const source = options.syncSource ?? { flagFile: TIMESYNC_FLAG_FILE };
+  const testOffset = testWallOffset();
   let synced = source === 'assume-synced';
   let timer: NodeJS.Timeout | undefined;
   if (source !== 'assume-synced') {
@@ -42,12 +64,15 @@ export function createSystemClock(options: SystemClockOptions = {}): Clock {
     timer.unref();
   }
   return {
-    stamp: () => ({ wallTs: Date.now(), monoTs: performance.now(), clockSynced: synced }),
+    stamp: () => ({ wallTs: Date.now() + testOffset.value(), monoTs: performance.now(), clockSynced: synced }),
     now: () => performance.now(),
     get synced() {
       return synced;
     },
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      testOffset.close();
+    },
   };
 }
 

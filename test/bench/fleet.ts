@@ -15,14 +15,13 @@
  * Usage: npm run bench:fleet [-- --agents 200 --per-process 20 --channels 3 --outage 10 --json FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { freePort } from '../support/broker.js';
+import { startMosquitto } from './support/mosquitto.js';
 import type { FleetChildOptions } from './fleet-child.js';
 
 export interface FleetReport {
@@ -73,68 +72,6 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
     await sleep(25);
   }
   return true;
-}
-
-// ————— Mosquitto, with its own configuration —————
-
-interface Mosquitto {
-  url: string;
-  logFile: string;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startMosquitto(dir: string): Promise<Mosquitto> {
-  const port = await freePort();
-  const logFile = join(dir, 'mosquitto.log');
-  const config = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    config,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      // The subscriber's session (subscription and queued messages) survives the restart.
-      'persistence true',
-      `persistence_location ${dir}/`,
-      'max_queued_messages 0',
-      'max_inflight_messages 100',
-      `log_dest file ${logFile}`,
-      'log_type error',
-      'log_type warning',
-      'log_type notice',
-      'connection_messages true',
-      'log_timestamp true',
-      '',
-    ].join('\n'),
-  );
-  // Started as root, mosquitto drops to its own user: it must be able to write its folder.
-  chmodSync(dir, 0o777);
-  let child: ChildProcess | undefined;
-  const start = async (): Promise<void> => {
-    child = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
-    for (let i = 0; i < 400; i++) {
-      if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}; see ${logFile}`);
-      const open = await new Promise<boolean>((resolve) => {
-        const socket = tcpConnect(port, '127.0.0.1');
-        socket.once('connect', () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => resolve(false));
-      });
-      if (open) return;
-      await sleep(25);
-    }
-    throw new Error('mosquitto did not listen');
-  };
-  const stop = async (): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM'); // a clean stop writes the persistent sessions
-    await exited;
-  };
-  await start();
-  return { url: `mqtt://127.0.0.1:${port}`, logFile, start, stop, close: stop };
 }
 
 /** Connect times (epoch seconds) of clients other than the subscriber, from Mosquitto's log. */

@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
+import { freePort } from '../../support/broker.js';
+
+/**
+ * Mosquitto for the fleet benchmark and the soak, with what test/support/broker.ts does not give: connection
+ * messages with timestamps in a log file (the connect rate the broker saw), and persistence, so a subscriber's
+ * session (its subscription and the messages queued for it) survives a restart. Stops are clean (SIGTERM:
+ * the sessions are written); stall() freezes it (SIGSTOP) until resume().
+ */
+export interface Mosquitto {
+  url: string;
+  logFile: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stall(): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startMosquitto(dir: string): Promise<Mosquitto> {
+  const port = await freePort();
+  const logFile = join(dir, 'mosquitto.log');
+  const config = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    config,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'max_queued_messages 0',
+      'max_inflight_messages 100',
+      `log_dest file ${logFile}`,
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'connection_messages true',
+      'log_timestamp true',
+      '',
+    ].join('\n'),
+  );
+  // Started as root, mosquitto drops to its own user: it must be able to write its folder.
+  chmodSync(dir, 0o777);
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    child = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
+    for (let i = 0; i < 400; i++) {
+      if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}; see ${logFile}`);
+      const open = await new Promise<boolean>((resolve) => {
+        const socket = tcpConnect(port, '127.0.0.1');
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => resolve(false));
+      });
+      if (open) return;
+      await sleep(25);
+    }
+    throw new Error('mosquitto did not listen');
+  };
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGCONT');
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    logFile,
+    start,
+    stop,
+    stall: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
+    close: stop,
+  };
+}
