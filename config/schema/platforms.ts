@@ -11,6 +11,11 @@ import { thingsboardOptions } from './platforms/thingsboard.js';
  * The platforms this gateway reports to. Each has its own broker connection and its own cursor in the one
  * outbox: a platform that is down keeps its backlog while the others stay current.
  */
+const tag = <const T extends string>(name: T) =>
+  z.literal(name).meta({
+    description: 'The protocol: native (docs/platform.md), sparkplug, geohazard, iotda or thingsboard (docs/platforms/<name>.md).',
+  });
+
 const common = {
   id: identifier.meta({ description: 'Unique among the platforms; names its outbox cursor (keep it stable).' }),
   broker: platformBroker,
@@ -19,11 +24,11 @@ const common = {
 
 export const platform = z
   .discriminatedUnion('profile', [
-    z.strictObject({ ...common, profile: z.literal('native'), native: nativeOptions.prefault({}) }),
-    z.strictObject({ ...common, profile: z.literal('sparkplug'), sparkplug: sparkplugOptions }),
-    z.strictObject({ ...common, profile: z.literal('geohazard'), geohazard: geohazardOptions }),
-    z.strictObject({ ...common, profile: z.literal('iotda'), iotda: iotdaOptions }),
-    z.strictObject({ ...common, profile: z.literal('thingsboard'), thingsboard: thingsboardOptions.prefault({}) }),
+    z.strictObject({ ...common, profile: tag('native'), native: nativeOptions.prefault({}) }),
+    z.strictObject({ ...common, profile: tag('sparkplug'), sparkplug: sparkplugOptions }),
+    z.strictObject({ ...common, profile: tag('geohazard'), geohazard: geohazardOptions }),
+    z.strictObject({ ...common, profile: tag('iotda'), iotda: iotdaOptions }),
+    z.strictObject({ ...common, profile: tag('thingsboard'), thingsboard: thingsboardOptions.prefault({}) }),
   ])
   .meta({ description: 'One platform: its protocol (profile), broker, commands, and the protocol options.' });
 

@@ -47,7 +47,11 @@ function describeType(schema: JsonSchema): string {
     return ENUM_NAMES.get(JSON.stringify(schema.enum)) ?? schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(', ');
   }
   if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
-  if (schema.anyOf) return [...new Set(schema.anyOf.map(describeType))].join(' or ');
+  const union = schema.anyOf ?? schema.oneOf;
+  if (union) {
+    if (union.every(isObjectLike)) return 'mapping';
+    return [...new Set(union.map(describeType))].join(' or ');
+  }
   switch (schema.type) {
     case 'string': {
       if (schema.pattern) return PATTERN_NAMES.get(schema.pattern) ?? `text matching \`${schema.pattern}\``;
@@ -83,6 +87,9 @@ function isObjectLike(schema: JsonSchema): boolean {
 }
 
 function variantName(branch: JsonSchema, all: JsonSchema[]): string {
+  // A tagged union names its variants by the tag: "profile: sparkplug".
+  const tag = Object.entries(branch.properties ?? {}).find(([, property]) => property.const !== undefined);
+  if (tag) return `${tag[0]}: ${String(tag[1].const)}`;
   const requiredOnlyHere = (key: string): boolean =>
     all.every((other) => other === branch || !(other.required ?? []).includes(key));
   const own = (branch.required ?? []).find(requiredOnlyHere);
@@ -90,15 +97,21 @@ function variantName(branch: JsonSchema, all: JsonSchema[]): string {
 }
 
 function rowsOf(schema: JsonSchema, prefix: string): Row[] {
-  if (schema.anyOf && schema.anyOf.every(isObjectLike)) {
-    const branches = schema.anyOf;
+  const union = schema.anyOf ?? schema.oneOf;
+  if (union && union.every(isObjectLike)) {
+    const branches = union;
     const merged = new Map<string, Row & { variants: string[] }>();
     for (const branch of branches) {
       const name = variantName(branch, branches);
       for (const row of rowsOf(branch, prefix)) {
         const existing = merged.get(row.path);
-        if (existing) existing.variants.push(name);
-        else merged.set(row.path, { ...row, variants: [name] });
+        if (existing) {
+          existing.variants.push(name);
+          // The tag itself: one constant per variant, listed together.
+          if (!existing.type.split(', ').includes(row.type)) existing.type = `${existing.type}, ${row.type}`;
+        } else {
+          merged.set(row.path, { ...row, variants: [name] });
+        }
       }
     }
     return [...merged.values()].map(({ variants, ...row }) =>
