@@ -1,8 +1,11 @@
 // Makes sure the system tools the tests drive for real are present: socat (pseudo-terminal pairs that stand in
-// for RS-485 adapters). As root on Debian it installs what is missing; otherwise it says what to install.
+// for RS-485 adapters) and python3 (the systemd notify-socket listener of the service tests). As root on Debian it installs what is missing; otherwise it says what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-const tools = [{ command: 'socat', aptPackage: 'socat' }];
+const tools = [
+  { command: 'socat', aptPackage: 'socat' },
+  { command: 'python3', aptPackage: 'python3' },
+];
 
 function has(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
