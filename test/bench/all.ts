@@ -275,16 +275,52 @@ function renderFleet(json: unknown): string {
   ].join('\n');
 }
 
-/** A benchmark this document does not know yet: its top-level numbers as they come. */
-function renderGeneric(json: unknown): string {
-  const rows: string[][] = [];
-  const walk = (value: unknown, path: string): void => {
-    if (typeof value === 'number') rows.push([path, fmt(value, 2)]);
-    else if (typeof value === 'boolean' || typeof value === 'string') rows.push([path, String(value)]);
-    else if (value && typeof value === 'object' && rows.length < 60) for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
-  };
-  walk(json, '');
-  return table(['figure', 'measured'], rows);
+// bench:opcua (test/bench/opcua.ts)
+interface OpcuaStartup {
+  rssMb: number;
+  heapUsedMb: number;
+  firstReadingMs: number;
+  readyMs: number;
+}
+interface OpcuaJson {
+  runs: number;
+  clients: number;
+  startup: { off: OpcuaStartup; on: OpcuaStartup };
+  safety: Array<{ scenario: string; on: SafetyDir; off: SafetyDir; transactionMs: number }>;
+}
+
+function renderOpcua(json: unknown): string {
+  const o = json as OpcuaJson;
+  const startupRows: Array<[string, (s: OpcuaStartup) => number, string, number]> = [
+    ['RSS (1 s after ready)', (s) => s.rssMb, 'MiB', 1],
+    ['heap used', (s) => s.heapUsedMb, 'MiB', 1],
+    ['start → first reading', (s) => s.firstReadingMs, 'ms', 0],
+    ['start → ready', (s) => s.readyMs, 'ms', 0],
+  ];
+  return [
+    table(
+      ['figure (median of ' + fmt(o.runs) + ' starts)', 'OPC UA off', 'OPC UA on', 'reference'],
+      startupRows.map(([label, pick, unit, digits]) => [
+        label,
+        `${fmt(pick(o.startup.off), digits)} ${unit}`,
+        `${fmt(pick(o.startup.on), digits)} ${unit}`,
+        label.startsWith('start → first') ? 'OPC UA must never delay the first poll' : label.startsWith('RSS') ? 'node-opcua alone: 130–180 MiB RSS, ~40 MiB heap' : '—',
+      ]),
+    ),
+    '',
+    table(
+      ['safety latency (bench:safety scenario)', 'ON p50 / p99 / max', 'OFF p50 / p99 / max', 'target p99 ≤ transaction + 5 ms'],
+      o.safety.map((r) => [
+        r.scenario,
+        `${fmt(r.on.p50, 1)} / ${fmt(r.on.p99, 1)} / ${fmt(r.on.max, 1)} ms`,
+        `${fmt(r.off.p50, 1)} / ${fmt(r.off.p99, 1)} / ${fmt(r.off.max, 1)} ms`,
+        verdict(Math.max(r.on.p99, r.off.p99) <= r.transactionMs + 5),
+      ]),
+    ),
+    '',
+    `- ${fmt(o.clients)} OPC UA clients subscribed to every channel (SignAndEncrypt) in the "on" scenario.`,
+    '- Published: OPC UA servers are a paid edition in Neuron and Kura; Fledge ships one.',
+  ].join('\n');
 }
 
 const BENCHES: Bench[] = [
@@ -340,9 +376,9 @@ const BENCHES: Bench[] = [
     name: 'opcua',
     script: 'opcua.js',
     args: [],
-    quickArgs: [],
-    about: 'the OPC UA server (when present).',
-    render: renderGeneric,
+    quickArgs: ['--runs', '1', '--crossings', '20'],
+    about: 'what the OPC UA server costs: RSS and start time with and without it, safety latency while clients subscribe.',
+    render: renderOpcua,
     optional: true,
   },
 ];

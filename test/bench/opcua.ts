@@ -9,7 +9,7 @@
  *     on the wire, p50/p99/max, with OPC UA off, and with OPC UA on while 5 clients (another process) subscribe
  *     to every channel at 100 ms over Basic256Sha256 / SignAndEncrypt.
  *
- * Usage: npm run bench:opcua [-- --runs 3 --crossings 60]
+ * Usage: npm run bench:opcua [-- --runs 3 --crossings 60 --json FILE]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ import { startAgentChild, stopAgentChild } from './support/opcua-agent.js';
 import { LINE, median, runScenario, type Result, type Scenario } from './support/safety-scenario.js';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, crossings: { type: 'string', default: '60' }, clients: { type: 'string', default: '5' } },
+  options: { runs: { type: 'string', default: '3' }, crossings: { type: 'string', default: '60' }, clients: { type: 'string', default: '5' }, json: { type: 'string' } },
 });
 const RUNS = Number(args.runs);
 const CROSSINGS = Number(args.crossings);
@@ -178,6 +178,16 @@ async function main(): Promise<void> {
   console.log(`${'bus transaction ms'.padEnd(24)} ${off.transactionMs.toFixed(1).padStart(14)} ${on.transactionMs.toFixed(1).padStart(22)}`);
   console.log(`data changes delivered to the clients: ${notifications}; line ${LINE.baud} baud`);
   console.log('command: npm run bench:opcua');
+  if (args.json) {
+    const medians = (list: OpcuaAgentChildReady[]) => ({
+      rssMb: med(list, (r) => r.rssBytes) / MiB,
+      heapUsedMb: med(list, (r) => r.heapUsedBytes) / MiB,
+      firstReadingMs: med(list, (r) => r.firstReadingMs),
+      readyMs: med(list, (r) => r.readyMs),
+    });
+    const safety = results.map((r) => ({ scenario: r.scenario, on: r.on, off: r.off, lagP99Ms: r.lagP99Ms, transactionMs: r.transactionMs }));
+    writeFileSync(args.json, JSON.stringify({ runs: RUNS, clients: CLIENTS, startup: { off: medians(startup.off), on: medians(startup.on) }, safety, notifications }, null, 2));
+  }
 }
 
 await main();
