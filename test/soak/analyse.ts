@@ -10,6 +10,8 @@ import type { Reading } from '../../drivers/reading.js';
 
 /** One message part as the platform got it: a reading or an event, with the connection it came on. */
 export interface Arrival {
+  /** Seconds since the soak started, when the platform got it. */
+  at: number;
   seq: number;
   kind: 'reading' | 'event';
   historical: boolean;
@@ -127,10 +129,19 @@ export interface DecisionCheck {
  * Replays the received readings of one channel, in seq order, through a fresh AlarmEngine built from the same
  * site, and compares the L1/L2 raised/cleared decisions it makes with the alarm events the gateway sent. The
  * channel's levels decide on samples (delayOn 1 sample), so the replay's clock only has to move forward. A
- * restart of the agent (kill -9) restores alarm state from its store, so the replay starts over at each run and
- * transitions in the first readings of a run, or next to a seq that never arrived, are not judged.
+ * restart of the agent (kill -9) restores alarm state from its store, so the replay starts over with each
+ * process that produced the readings (the skipped seq ranges separate them), and these are not judged:
+ * transitions in the first readings of a process, in its last readings before a kill (their event may be in
+ * the kill's uncommitted window), and next to a seq that never arrived.
  */
-export function checkDecisions(site: Site, channel: string, fanOutput: string, arrivals: readonly Arrival[], readingsPerPoll: number): DecisionCheck {
+export function checkDecisions(
+  site: Site,
+  channel: string,
+  fanOutput: string,
+  arrivals: readonly Arrival[],
+  skips: readonly SeqRange[],
+  readingsPerPoll: number,
+): DecisionCheck {
   const firsts = new Map<number, Arrival>();
   for (const a of arrivals) if (!firsts.has(a.seq)) firsts.set(a.seq, a);
   const ordered = [...firsts.values()].sort((x, y) => x.seq - y.seq);
@@ -152,10 +163,13 @@ export function checkDecisions(site: Site, channel: string, fanOutput: string, a
   let inRun = 0;
   let pendingSeq = 0;
   const drafts: SafetyEvent[] = [];
+  // The process that produced a seq: one more after each skipped range below it.
+  const producer = (seq: number): number => skips.filter((k) => k.to < seq).length;
+  const nearKill = (seq: number): boolean => skips.some((k) => seq < k.from && seq >= k.from - slack * 4);
   for (const r of readings) {
-    if (r.run !== run) {
+    if (producer(r.seq) !== run) {
       // A new process: the gateway restored its state; start over and do not judge its first readings.
-      run = r.run;
+      run = producer(r.seq);
       clock = new ManualClock();
       engine = new AlarmEngine({ site, clock, emit: (e) => void drafts.push(e) });
       inRun = 0;
@@ -176,18 +190,18 @@ export function checkDecisions(site: Site, channel: string, fanOutput: string, a
     drafts.length = 0;
     engine!.onReadings([reading]);
     // Judge only where nothing is unknown: not in a run's first 3 readings, not right after a hole in its seqs.
-    const judgeable = inRun > 3 && r.seq - previousSeq <= slack * 4;
+    const judgeable = inRun > 3 && r.seq - previousSeq <= slack * 4 && !nearKill(r.seq);
     for (const e of drafts) {
       if (e.type !== 'alarm-raised' && e.type !== 'alarm-cleared') continue;
-      const level = (e as { level?: string }).level ?? '';
-      const value = (e as { value?: number | null }).value ?? null;
+      const level = e.level ?? '';
+      const value = e.value;
       if (judgeable) expected.push({ seq: pendingSeq, type: e.type, level, value });
       else {
         check.notJudged++;
         unjudgedSpans.push([pendingSeq - slack, pendingSeq + slack * 4]);
       }
     }
-    if (!judgeable) unjudgedSpans.push([previousSeq, r.seq + slack * 4]);
+    if (!judgeable) unjudgedSpans.push([Math.min(previousSeq, r.seq - slack), r.seq + slack * 4]);
     previousSeq = r.seq;
   }
 

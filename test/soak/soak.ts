@@ -41,6 +41,18 @@ const DISK_FAULT = 'disk full (ENOSPC on a 16 MiB tmpfs), agent restarted on it'
 const LINE = { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 } as const;
 const CLI = fileURLToPath(new URL('../../agent/cli/main.js', import.meta.url));
 
+/** Processes and mounts of this run, undone however it ends. */
+const leftovers = { children: new Set<ChildProcess>(), mounts: new Set<string>() };
+process.once('exit', () => {
+  for (const child of leftovers.children) child.kill('SIGKILL');
+  for (const dir of leftovers.mounts) spawnSync('umount', ['-l', dir]);
+});
+const track = (child: ChildProcess): ChildProcess => {
+  leftovers.children.add(child);
+  child.once('exit', () => leftovers.children.delete(child));
+  return child;
+};
+
 /** A small deterministic PRNG (mulberry32), so a failing soak can be run again with its seed. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -117,7 +129,7 @@ function ptyPair(dir: string): { a: string; b: string; start(): Promise<void>; s
     a,
     b,
     async start() {
-      child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+      child = track(spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' }));
       for (let i = 0; i < 400 && !(existsSync(a) && existsSync(b)); i++) await sleep(10);
       if (!existsSync(a) || !existsSync(b)) throw new Error('socat did not create the pty pair');
     },
@@ -139,6 +151,7 @@ function dataFolder(work: string): { dir: string; mounted: boolean; fill(): void
   const dir = join(work, 'data');
   mkdirSync(dir);
   const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', dir]).status === 0;
+  if (mounted) leftovers.mounts.add(dir);
   const filler = join(dir, 'filler');
   return {
     dir,
@@ -155,7 +168,11 @@ function dataFolder(work: string): { dir: string; mounted: boolean; fill(): void
       }
     },
     free: () => rmSync(filler, { force: true }),
-    unmount: () => void (mounted && spawnSync('umount', ['-l', dir])),
+    unmount: () => {
+      if (!mounted) return;
+      spawnSync('umount', ['-l', dir]);
+      leftovers.mounts.delete(dir);
+    },
   };
 }
 
@@ -208,11 +225,11 @@ async function main(): Promise<void> {
     if (topic.endsWith('/telemetry')) {
       for (const r of body.readings ?? []) {
         if (r.historical) lastHistoricalAt = Date.now();
-        arrivals.push({ seq: r.seq, kind: 'reading', historical: r.historical, run, epoch, channel: r.channel, deviceId: r.device, value: r.value, quality: r.quality, ...(r.reason ? { reason: r.reason } : {}), ts: r.ts });
+        arrivals.push({ at: (Date.now() - started) / 1000, seq: r.seq, kind: 'reading', historical: r.historical, run, epoch, channel: r.channel, deviceId: r.device, value: r.value, quality: r.quality, ...(r.reason ? { reason: r.reason } : {}), ts: r.ts });
       }
     } else if (topic.endsWith('/events')) {
       if (body.historical) lastHistoricalAt = Date.now();
-      arrivals.push({ seq: body.seq!, kind: 'event', historical: Boolean(body.historical), run, epoch, ts: body.ts ?? 0, ...(body.event ? { event: body.event } : {}) });
+      arrivals.push({ at: (Date.now() - started) / 1000, seq: body.seq!, kind: 'event', historical: Boolean(body.historical), run, epoch, ts: body.ts ?? 0, ...(body.event ? { event: body.event } : {}) });
     }
   });
   await new Promise<void>((resolve, reject) =>
@@ -232,18 +249,22 @@ async function main(): Promise<void> {
   };
   let agent: ChildProcess | undefined;
   let agentLog = '';
+  const timeline: Array<{ t: number; what: string }> = [];
   /** What the agent logged of its outbox: disk-full / disk-ok show the disk fault bit; damage must never show. */
   const outboxEvents: Record<string, number> = {};
+  let enospc = 0;
   const unexpectedExits: string[] = [];
   const skips: SeqRange[] = [];
   const rss: Array<{ t: number; mb: number; run: number }> = [];
   const startAgent = (): void => {
     run++;
-    const child = spawn(process.execPath, [CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    timeline.push({ t: (Date.now() - started) / 1000, what: `agent run ${run} started` });
+    const child = track(spawn(process.execPath, [CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
     agent = child;
     const keep = (chunk: Buffer): void => {
       const text = chunk.toString();
       for (const m of text.matchAll(/"outbox":"(disk-full|disk-ok|store-damaged|writer-failed)"/g)) outboxEvents[m[1]!] = (outboxEvents[m[1]!] ?? 0) + 1;
+      enospc += text.match(/"code":"ENOSPC"/g)?.length ?? 0;
       agentLog = (agentLog + text).slice(-20_000);
     };
     child.stdout!.on('data', keep);
@@ -397,6 +418,7 @@ async function main(): Promise<void> {
     const fault = free[Math.floor(random() * free.length)]!;
     counts[fault.name] = (counts[fault.name] ?? 0) + 1;
     log(fault.name);
+    timeline.push({ t: (Date.now() - started) / 1000, what: fault.name });
     for (const h of fault.holds) held.add(h);
     const task = fault
       .run()
@@ -439,7 +461,7 @@ async function main(): Promise<void> {
 
   const delivery = checkDelivery(arrivals, stats.lastSeq, skips, stats.dropped.telemetry + stats.dropped.event);
   const readingsPerPoll = 1;
-  const decisions = checkDecisions(loaded.site, CHANNEL, FAN, arrivals, readingsPerPoll);
+  const decisions = checkDecisions(loaded.site, CHANNEL, FAN, arrivals, skips, readingsPerPoll);
   const kills = skips.length;
   const seconds = (Date.now() - started) / 1000;
   const seqRate = delivery.receivedUnique / seconds;
@@ -460,9 +482,11 @@ async function main(): Promise<void> {
     ['the agent never exited by itself; clean stop', unexpectedExits.length === 0 && exitCode === 0, unexpectedExits.length ? unexpectedExits.join(' | ').slice(0, 2000) : `final exit ${exitCode}`],
     ['no store damage reported', (outboxEvents['store-damaged'] ?? 0) === 0, `store-damaged ${outboxEvents['store-damaged'] ?? 0}, writer-failed ${outboxEvents['writer-failed'] ?? 0}`],
     [
-      'the disk fault reached the outbox (disk-full, then disk-ok)',
-      !data.mounted || (counts[DISK_FAULT] ?? 0) === 0 || ((outboxEvents['disk-full'] ?? 0) > 0 && (outboxEvents['disk-ok'] ?? 0) > 0),
-      data.mounted ? `disk-full ${outboxEvents['disk-full'] ?? 0}, disk-ok ${outboxEvents['disk-ok'] ?? 0} after ${counts[DISK_FAULT] ?? 0} fault(s)` : 'not run (needs root)',
+      'the disk fault reached the agent (ENOSPC logged)',
+      !data.mounted || (counts[DISK_FAULT] ?? 0) === 0 || enospc > 0,
+      data.mounted
+        ? `${enospc} ENOSPC log line(s) after ${counts[DISK_FAULT] ?? 0} fault(s); outbox disk-full ${outboxEvents['disk-full'] ?? 0}, disk-ok ${outboxEvents['disk-ok'] ?? 0}`
+        : 'not run (needs root)',
     ],
     ['nothing left unsent at the end', unsent === 0, `${unsent} unacked records`],
     ['harness ran every fault', failures.length === 0, failures.join('; ') || 'yes'],
@@ -479,8 +503,15 @@ async function main(): Promise<void> {
     kills,
     killWindow,
     outboxEvents,
+    enospcLogLines: enospc,
     rss: { samples: rss.length, maxMb: Math.max(0, ...rss.map((s) => s.mb)), slopeLongestRunMbPerHour: slope(longest), slopeAllMbPerHour: slope(rss.map((s) => [s.t / 3600, s.mb] as const)) },
     checks: checks.map(([name, ok, detail]) => ({ name, ok, detail })),
+    // For a failing run: the skipped ranges, the fault timeline, and how the seqs around each missing one arrived.
+    skips,
+    timeline,
+    missingContext: delivery.missingSample.slice(0, 1).flatMap((seq) =>
+      arrivals.filter((a) => Math.abs(a.seq - seq) <= 40).map((a) => ({ seq: a.seq, at: a.at, run: a.run, epoch: a.epoch, historical: a.historical, kind: a.kind })),
+    ),
   };
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
   console.log(`\nsoak — npm run soak -- --minutes ${MINUTES} --seed ${SEED}  (${f(seconds / 60)} min)`);
@@ -496,4 +527,7 @@ async function main(): Promise<void> {
   process.exit(checks.every(([, ok]) => ok) ? 0 : 1);
 }
 
-await main();
+main().catch((error: unknown) => {
+  console.error('soak: the harness failed:', error);
+  process.exit(1);
+});

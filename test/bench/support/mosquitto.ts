@@ -22,6 +22,12 @@ export interface Mosquitto {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Brokers still running, killed if this process exits without stopping them (a failed run leaves none behind). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export async function startMosquitto(dir: string): Promise<Mosquitto> {
   const port = await freePort();
   const logFile = join(dir, 'mosquitto.log');
@@ -48,7 +54,10 @@ export async function startMosquitto(dir: string): Promise<Mosquitto> {
   chmodSync(dir, 0o777);
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
+    const proc = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
+    child = proc;
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
     for (let i = 0; i < 400; i++) {
       if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}; see ${logFile}`);
       const open = await new Promise<boolean>((resolve) => {
