@@ -115,7 +115,8 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
     if (!clock.synced) {
       unsyncedOffset = offset;
     } else if (unsyncedOffset !== undefined) {
-      const correction = offset - unsyncedOffset;
+      // Whole milliseconds: the offsets come from performance.now(), and wall times on the wire are integers.
+      const correction = Math.round(offset - unsyncedOffset);
       unsyncedOffset = undefined;
       if (Math.abs(correction) > 1000) {
         outbox.correctClock(correction);

@@ -344,7 +344,7 @@ class DurableOutbox implements Outbox {
 
   private correctedWall(runId: string, seq: number, wallTs: number): number | undefined {
     const offset = correctionFor(this.runs[runId], seq);
-    return offset === undefined ? undefined : wallTs + offset;
+    return offset === undefined ? undefined : Math.round(wallTs + offset);
   }
 
   async read(afterSeq: number, maxRecords: number, maxBytes: number): Promise<OutboxRecord[]> {

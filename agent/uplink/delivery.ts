@@ -13,6 +13,8 @@ export interface DeliveryCounters {
   rejectedMessages: number;
   /** Records with a payload no profile could encode: acked and dropped, counted here. */
   undecodable: number;
+  /** Records this platform's profile failed to encode (a bug, or a value it cannot carry): acked and dropped for it. */
+  unencodable: number;
   /** Times the live queue overflowed (window stuck) and its records were left to the backlog replay. */
   liveOverflows: number;
   /** Connections dropped because PUBACKs stopped coming. */
@@ -20,7 +22,7 @@ export interface DeliveryCounters {
 }
 
 export function newCounters(): DeliveryCounters {
-  return { messages: 0, liveRecords: 0, historicalRecords: 0, rejectedMessages: 0, undecodable: 0, liveOverflows: 0, ackTimeouts: 0 };
+  return { messages: 0, liveRecords: 0, historicalRecords: 0, rejectedMessages: 0, undecodable: 0, unencodable: 0, liveOverflows: 0, ackTimeouts: 0 };
 }
 
 export interface DeliveryOptions {
@@ -41,6 +43,8 @@ export interface DeliveryOptions {
   onStall: (reason: string) => void;
   onRejected: (outcome: Extract<PublishOutcome, { kind: 'refused' }>, records: number) => void;
   onReadError: (error: unknown) => void;
+  /** A record the profile could not encode (it is dropped for this platform; the owner logs it). */
+  onEncodeError?: (error: unknown, seq: number) => void;
   /** Other QoS 1 messages of the same connection in flight (command results): they count against the window. */
   extraInflight?: () => number;
 }
@@ -196,6 +200,29 @@ export class DeliverySession {
   }
 
   private encode(group: readonly OutboxRecord[], historical: boolean): Batch[] {
+    try {
+      return this.encoded(group, historical);
+    } catch {
+      // One by one, so a record the profile cannot encode costs only itself, never the timers that called us.
+      const batches: Batch[] = [];
+      for (const record of group) {
+        try {
+          batches.push(...this.encoded([record], historical));
+        } catch (error) {
+          this.options.counters.unencodable++;
+          this.ackOutbox([record.seq]);
+          try {
+            this.options.onEncodeError?.(error, record.seq);
+          } catch {
+            // diagnostics only
+          }
+        }
+      }
+      return batches;
+    }
+  }
+
+  private encoded(group: readonly OutboxRecord[], historical: boolean): Batch[] {
     const { batches, undecodable } = encodeGroup(this.options.profile, group, historical, this.options.limits.maxBytes);
     if (undecodable.length > 0) {
       this.options.counters.undecodable += undecodable.length;
@@ -300,7 +327,12 @@ export class DeliverySession {
     this.options.outbox.read(range.after, maxRecords, maxBytes).then(
       (records) => {
         this.reading = false;
-        if (!this.stopped) this.onRead(range, records);
+        if (this.stopped) return;
+        try {
+          this.onRead(range, records);
+        } catch (error) {
+          this.options.onReadError(error);
+        }
       },
       (error: unknown) => {
         this.reading = false;

@@ -288,6 +288,7 @@ export class Uplink {
         onRejected: (rejection, records) => this.onRejected(rejection, records),
         extraInflight: () => this.sideInflight,
         onReadError: (readError) => this.log.error({ error: readError instanceof Error ? readError.message : String(readError) }, 'outbox read or ack failed'),
+        onEncodeError: (encodeError, seq) => this.onEncodeError(encodeError, seq),
       });
       const backlogThrough = this.session.start();
       this.log.info({ window, liveReserve, backlogThrough }, 'uplink online');
@@ -309,6 +310,15 @@ export class Uplink {
     const delay = this.scheduleReconnect();
     this.log.warn({ reason, unacked: inflightSeqs.length, retryInMs: delay }, 'broker connection lost');
     this.trace({ type: 'disconnected', reason, inflightSeqs, retryInMs: delay });
+  }
+
+  private lastEncodeErrorLog = -Infinity;
+
+  private onEncodeError(error: unknown, seq: number): void {
+    const now = performance.now();
+    if (now - this.lastEncodeErrorLog < 10_000) return;
+    this.lastEncodeErrorLog = now;
+    this.log.error({ seq, error: describe(error), unencodable: this.counters.unencodable }, 'the profile could not encode a record: dropped for this platform');
   }
 
   private onRejected(refusal: { reasonCode: number; message: string }, records: number): void {

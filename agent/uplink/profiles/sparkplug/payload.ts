@@ -10,6 +10,15 @@ import { ProtobufError, ProtobufWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH,
  * reading they are skipped.
  */
 
+
+/**
+ * A timestamp as the wire carries it: whole ms since the epoch, never negative. Corrected wall times of readings
+ * taken before the clock was set may carry a fraction of a millisecond; a varint cannot.
+ */
+function wireTime(ms: number): number {
+  return Number.isFinite(ms) ? Math.max(0, Math.round(ms)) : 0;
+}
+
 export const DataType = {
   Int8: 1,
   Int16: 2,
@@ -160,7 +169,7 @@ export function encodeMetric(metric: Metric, options: EncodeOptions): Buffer {
   const w = new ProtobufWriter();
   if (metric.name !== undefined) w.string(1, metric.name);
   if (metric.alias !== undefined) w.varint(2, metric.alias);
-  if (metric.timestamp !== undefined) w.varint(3, metric.timestamp);
+  if (metric.timestamp !== undefined) w.varint(3, wireTime(metric.timestamp));
   if (options.datatypes) w.varint(4, metric.datatype);
   if (metric.isHistorical) w.bool(5, true);
   if (metric.isTransient) w.bool(6, true);
@@ -173,7 +182,7 @@ export function encodeMetric(metric: Metric, options: EncodeOptions): Buffer {
 /** The payload without seq: the profile appends seq right before the wire (see `withSeq`). */
 export function encodePayload(payload: Payload, options: EncodeOptions): Buffer {
   const w = new ProtobufWriter();
-  if (payload.timestamp !== undefined) w.varint(1, payload.timestamp);
+  if (payload.timestamp !== undefined) w.varint(1, wireTime(payload.timestamp));
   for (const metric of payload.metrics) w.bytes(2, encodeMetric(metric, options));
   if (payload.seq !== undefined) w.varint(3, payload.seq);
   return w.finish();
