@@ -13,6 +13,7 @@ import {
 } from 'node-opcua';
 import { channelSpecs, type ChannelSafetyStatus, type LevelSpec } from '../safety/index.js';
 import { callerOf, commandAuthor } from './identity.js';
+import { nodeIdOf } from './node-ids.js';
 import type { OpcuaSources } from './sources.js';
 import type { OpcuaUser } from './users.js';
 
@@ -74,7 +75,7 @@ export class AlarmMirror {
       if (!spec.alarm || !node) continue;
       const options: Record<string, unknown> = {
         browseName: `${spec.channelId}.Alarm`,
-        nodeId: `s=${spec.channelId}.Alarm`,
+        nodeId: nodeIdOf('channel', spec.channelId, 'Alarm'),
         componentOf: node.device,
         conditionSource: node.variable,
         conditionName: `${spec.channelId} level alarm`,

@@ -19,6 +19,7 @@ import type { Reading } from '../../drivers/reading.js';
 import type { HistoryPoint, HistoryStore } from '../history/index.js';
 import type { CommandResult } from '../commands/index.js';
 import { callerOf, commandAuthor } from './identity.js';
+import { nodeIdOf } from './node-ids.js';
 import type { OpcuaSources } from './sources.js';
 import { SILENT_STATUS, readingStatus } from './status-map.js';
 import type { OpcuaUser } from './users.js';
@@ -97,16 +98,16 @@ export class GatewayModel {
     this.site = namespace.addObject({
       organizedBy: addressSpace.rootFolder.objects,
       browseName: site.id,
-      nodeId: `s=${site.id}`,
+      nodeId: nodeIdOf('site', site.id),
       displayName: site.name,
       description: `${site.kind} site${site.location ? ` at ${site.location}` : ''}`,
       eventNotifier: 1,
       notifierOf: server,
     });
     this.buildGateway(namespace);
-    const devices = namespace.addObject({ typeDefinition: 'FolderType', organizedBy: this.site, browseName: 'Devices', nodeId: `s=${site.id}.Devices` });
+    const devices = namespace.addObject({ typeDefinition: 'FolderType', organizedBy: this.site, browseName: 'Devices', nodeId: nodeIdOf('site', site.id, 'Devices') });
     for (const device of this.sources.site.devices) this.buildDevice(namespace, devices, device);
-    const outputs = namespace.addObject({ typeDefinition: 'FolderType', organizedBy: this.site, browseName: 'Outputs', nodeId: `s=${site.id}.Outputs` });
+    const outputs = namespace.addObject({ typeDefinition: 'FolderType', organizedBy: this.site, browseName: 'Outputs', nodeId: nodeIdOf('site', site.id, 'Outputs') });
     for (const output of this.sources.site.outputs) this.buildOutput(namespace, outputs, output.id);
     this.installHistory(addressSpace);
   }
@@ -141,9 +142,9 @@ export class GatewayModel {
   private buildGateway(namespace: Namespace): void {
     const { clock, outbox, uplink } = this.sources;
     const id = this.sources.site.site.id;
-    const gateway = namespace.addObject({ componentOf: this.site, browseName: 'Gateway', nodeId: `s=${id}.Gateway` });
+    const gateway = namespace.addObject({ componentOf: this.site, browseName: 'Gateway', nodeId: nodeIdOf('site', id, 'Gateway') });
     const variable = (name: string, dataType: string, get: () => Variant, description: string): void => {
-      namespace.addVariable({ componentOf: gateway, browseName: name, nodeId: `s=${id}.Gateway.${name}`, dataType, description, minimumSamplingInterval: 500, value: { get } });
+      namespace.addVariable({ componentOf: gateway, browseName: name, nodeId: nodeIdOf('site', id, 'Gateway', name), dataType, description, minimumSamplingInterval: 500, value: { get } });
     };
     variable('UplinkConnected', 'Boolean', () => flag(uplink?.stats().state === 'online'), 'Connected to the platform broker now.');
     variable('UplinkState', 'String', () => text(uplink ? uplink.stats().state : 'not configured'), 'stopped, connecting, waiting, online, or not configured.');
@@ -161,7 +162,7 @@ export class GatewayModel {
     const object = namespace.addObject({
       organizedBy: folder,
       browseName: id,
-      nodeId: `s=${id}`,
+      nodeId: nodeIdOf('device', id),
       ...(device.name ? { description: device.name } : {}),
       eventNotifier: 1,
       notifierOf: this.site,
@@ -170,7 +171,7 @@ export class GatewayModel {
     for (const channel of device.channels) this.buildChannel(namespace, object, channel, profile?.registers.find((r) => r.name === channel.register));
     this.buildDiagnostics(namespace, object, device);
     if (device.channels.some((c) => c.crack)) {
-      this.addMethod(namespace, object, `${id}.ResetBaseline`, 'ResetBaseline', 'Sets the baseline (R0/T0) of a crack channel of this device to its current value.', [
+      this.addMethod(namespace, object, nodeIdOf('device', id, 'ResetBaseline'), 'ResetBaseline', 'Sets the baseline (R0/T0) of a crack channel of this device to its current value.', [
         { name: 'Channel', dataType: DataType.String, description: 'The crack channel id.' },
       ], (args) => ({ action: 'set-baseline', channel: args[0] }));
     }
@@ -187,7 +188,7 @@ export class GatewayModel {
     const variable = namespace.addAnalogDataItem({
       componentOf: device,
       browseName: channel.id,
-      nodeId: `s=${channel.id}`,
+      nodeId: nodeIdOf('channel', channel.id),
       ...(channel.name ? { description: channel.name } : {}),
       dataType: 'Double',
       engineeringUnits: engineeringUnits(unit),
@@ -200,7 +201,7 @@ export class GatewayModel {
     variable.setValueFromSource({ dataType: DataType.Null }, StatusCodes.BadWaitingForInitialData);
     device.addReference({ referenceType: 'HasEventSource', nodeId: variable });
     const alarmState = (name: string, dataType: string, get: () => Variant, description: string): void => {
-      namespace.addVariable({ propertyOf: variable, browseName: name, nodeId: `s=${channel.id}.${name}`, dataType, description, minimumSamplingInterval: 500, value: { get } });
+      namespace.addVariable({ propertyOf: variable, browseName: name, nodeId: nodeIdOf('channel', channel.id, name), dataType, description, minimumSamplingInterval: 500, value: { get } });
     };
     const state = () => this.sources.alarms.channel(channel.id);
     alarmState('Fault', 'Boolean', () => flag(state()?.fault ?? false), 'The channel is in fault (a state, never a value).');
@@ -215,10 +216,10 @@ export class GatewayModel {
   private buildDiagnostics(namespace: Namespace, device: UAObject, config: Device): void {
     const bus = this.sources.buses.get(config.bus);
     if (!bus) return;
-    const diagnostics = namespace.addObject({ componentOf: device, browseName: 'Diagnostics', nodeId: `s=${config.id}.Diagnostics` });
+    const diagnostics = namespace.addObject({ componentOf: device, browseName: 'Diagnostics', nodeId: nodeIdOf('device', config.id, 'Diagnostics') });
     const counters = () => bus.deviceCounters(config.id);
     const counter = (name: string, get: () => Variant, dataType = 'UInt32'): void => {
-      namespace.addVariable({ componentOf: diagnostics, browseName: name, nodeId: `s=${config.id}.Diagnostics.${name}`, dataType, minimumSamplingInterval: 500, value: { get } });
+      namespace.addVariable({ componentOf: diagnostics, browseName: name, nodeId: nodeIdOf('device', config.id, 'Diagnostics', name), dataType, minimumSamplingInterval: 500, value: { get } });
     };
     counter('Requests', () => count(counters().requests));
     counter('Ok', () => count(counters().ok));
@@ -233,10 +234,10 @@ export class GatewayModel {
   }
 
   private buildOutput(namespace: Namespace, folder: UAObject, outputId: string): void {
-    const object = namespace.addObject({ organizedBy: folder, browseName: outputId, nodeId: `s=${outputId}` });
+    const object = namespace.addObject({ organizedBy: folder, browseName: outputId, nodeId: nodeIdOf('output', outputId) });
     const status = () => this.sources.outputs.status(outputId);
     const variable = (name: string, dataType: string, get: () => Variant, description: string): void => {
-      namespace.addVariable({ componentOf: object, browseName: name, nodeId: `s=${outputId}.${name}`, dataType, description, minimumSamplingInterval: 200, value: { get } });
+      namespace.addVariable({ componentOf: object, browseName: name, nodeId: nodeIdOf('output', outputId, name), dataType, description, minimumSamplingInterval: 200, value: { get } });
     };
     variable('State', 'Boolean', () => flag(status()?.commanded === true), 'Commanded on (false also before the first command).');
     variable('Cause', 'String', () => text(status()?.cause ?? ''), 'Why it is in that state, in words.');
@@ -244,11 +245,11 @@ export class GatewayModel {
     variable('OverrideBy', 'String', () => text(status()?.override?.by ?? ''), 'Who forced it.');
     variable('OverrideRemainingSeconds', 'Double', () => number((status()?.override?.remainingMs ?? 0) / 1000), 'Time left of the force, s (0 when not forced).');
     variable('Delivery', 'String', () => text(status()?.delivery ?? 'none'), 'ok, pending, failed or none: whether the relay follows its command.');
-    this.addMethod(namespace, object, `${outputId}.Force`, 'Force', 'Forces the output on or off for a while; it goes back under its rule when the time is up.', [
+    this.addMethod(namespace, object, nodeIdOf('output', outputId, 'Force'), 'Force', 'Forces the output on or off for a while; it goes back under its rule when the time is up.', [
       { name: 'State', dataType: DataType.String, description: '"on" or "off".' },
       { name: 'For', dataType: DataType.String, description: 'How long, e.g. "10m", "1h" (a force always expires).' },
     ], (args) => ({ action: 'force', output: outputId, state: args[0], for: args[1] }));
-    this.addMethod(namespace, object, `${outputId}.Release`, 'Release', 'Ends a force: the output goes back under its rule.', [], () => ({ action: 'release', output: outputId }));
+    this.addMethod(namespace, object, nodeIdOf('output', outputId, 'Release'), 'Release', 'Ends a force: the output goes back under its rule.', [], () => ({ action: 'release', output: outputId }));
   }
 
   /**
@@ -266,7 +267,7 @@ export class GatewayModel {
   ): void {
     const method = namespace.addMethod(object, {
       browseName,
-      nodeId: `s=${nodeId}`,
+      nodeId,
       description,
       inputArguments: inputArguments.map((a) => ({ name: a.name, dataType: a.dataType, description: { text: a.description } })),
       outputArguments: [{ name: 'Message', dataType: DataType.String, description: { text: 'What was done, or why not.' } }],

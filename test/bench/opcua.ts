@@ -76,7 +76,7 @@ function subscribedClients(): NonNullable<Scenario['attach']> {
   return async (agent) => {
     const server = await agent.opcua?.ready;
     if (!server) throw new Error('bench:opcua: the OPC UA server did not start');
-    const nodeIds = agent.site.devices.flatMap((d) => d.channels.map((c) => `ns=1;s=${c.id}`));
+    const nodeIds = agent.site.devices.flatMap((d) => d.channels.map((c) => `ns=1;s=channel/${c.id}`));
     const options: OpcuaClientsOptions = {
       endpointUrl: server.endpointUrl.replace(/\/\/[^:/]+:/, '//127.0.0.1:'),
       userName: USER.name,

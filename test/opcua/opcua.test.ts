@@ -150,39 +150,39 @@ afterAll(async () => {
 describe('OPC UA server', () => {
   it('browses Site → Devices → channels, Outputs and Gateway', async () => {
     const session = await signIn('viewer');
-    const site = await session.browse('ns=1;s=tank');
+    const site = await session.browse('ns=1;s=site/tank');
     expect(site.references?.map((r) => r.browseName.name)).toEqual(expect.arrayContaining(['Gateway', 'Devices', 'Outputs']));
-    const devices = await session.browse('ns=1;s=tank.Devices');
+    const devices = await session.browse('ns=1;s=site/tank/Devices');
     expect(devices.references?.map((r) => r.browseName.name)).toEqual(expect.arrayContaining(['probe', 'silent', 'gauge', 'relays']));
-    const probe = await session.browse('ns=1;s=probe');
+    const probe = await session.browse('ns=1;s=device/probe');
     expect(probe.references?.map((r) => r.browseName.name)).toEqual(expect.arrayContaining(['tank.ch4', 'Diagnostics', 'tank.ch4.Alarm']));
   }, 60_000);
 
   it('reads a value with its engineering units, range, status and source timestamp', async () => {
     const session = await signIn('viewer');
     await until(() => agent.latest.get('tank.ch4')?.quality === 'good', 10_000, 'a good ch4 reading');
-    const value = await session.read({ nodeId: 'ns=1;s=tank.ch4', attributeId: AttributeIds.Value });
+    const value = await session.read({ nodeId: 'ns=1;s=channel/tank.ch4', attributeId: AttributeIds.Value });
     expect(value.statusCode.name).toBe('Good');
     expect(value.value.value).toBe(5);
     expect(Math.abs(value.sourceTimestamp!.getTime() - Date.now())).toBeLessThan(60_000);
-    const paths = await session.translateBrowsePath([makeBrowsePath('ns=1;s=tank.ch4', '.EngineeringUnits'), makeBrowsePath('ns=1;s=tank.ch4', '.EURange')]);
+    const paths = await session.translateBrowsePath([makeBrowsePath('ns=1;s=channel/tank.ch4', '.EngineeringUnits'), makeBrowsePath('ns=1;s=channel/tank.ch4', '.EURange')]);
     const [units, range] = await session.read(paths.map((p) => ({ nodeId: p.targets![0]!.targetId, attributeId: AttributeIds.Value })));
     expect((units!.value.value as { displayName: LocalizedText }).displayName.text).toBe('%LEL');
     expect(range!.value.value).toMatchObject({ low: 0, high: 100 });
     // A probe that never answers: a communication error, never a number.
     await until(() => agent.latest.get('silent.gas')?.quality === 'bad', 10_000, 'a bad reading of the silent probe');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const silent = await session.read({ nodeId: 'ns=1;s=silent.gas', attributeId: AttributeIds.Value });
+    const silent = await session.read({ nodeId: 'ns=1;s=channel/silent.gas', attributeId: AttributeIds.Value });
     expect(silent.statusCode.name).toBe('BadCommunicationError');
     expect(silent.value.value).toBeNull();
-    const breaker = await session.read({ nodeId: 'ns=1;s=silent.Diagnostics.Timeouts', attributeId: AttributeIds.Value });
+    const breaker = await session.read({ nodeId: 'ns=1;s=device/silent/Diagnostics/Timeouts', attributeId: AttributeIds.Value });
     expect(breaker.value.value).toBeGreaterThan(0);
   }, 60_000);
 
   it('a subscription sees a change at the probe', async () => {
     const session = await signIn('viewer');
     const subscription = await session.createSubscription2({ requestedPublishingInterval: 100, requestedMaxKeepAliveCount: 20, publishingEnabled: true });
-    const item = await subscription.monitor({ nodeId: 'ns=1;s=tank.ch4', attributeId: AttributeIds.Value }, { samplingInterval: 100, queueSize: 10 }, TimestampsToReturn.Both);
+    const item = await subscription.monitor({ nodeId: 'ns=1;s=channel/tank.ch4', attributeId: AttributeIds.Value }, { samplingInterval: 100, queueSize: 10 }, TimestampsToReturn.Both);
     const seen: unknown[] = [];
     item.on('changed', (dataValue) => seen.push(dataValue.value.value));
     await until(() => seen.includes(5), 10_000, 'the initial value');
@@ -199,9 +199,9 @@ describe('OPC UA server', () => {
     expect(agent.alarms.channel('tank.ch4')!.acknowledged).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const [eventIdPath, ackedPath, limitPath] = await session.translateBrowsePath([
-      makeBrowsePath('ns=1;s=tank.ch4.Alarm', '.EventId'),
-      makeBrowsePath('ns=1;s=tank.ch4.Alarm', '.AckedState.Id'),
-      makeBrowsePath('ns=1;s=tank.ch4.Alarm', '.LimitState.CurrentState'),
+      makeBrowsePath('ns=1;s=channel/tank.ch4/Alarm', '.EventId'),
+      makeBrowsePath('ns=1;s=channel/tank.ch4/Alarm', '.AckedState.Id'),
+      makeBrowsePath('ns=1;s=channel/tank.ch4/Alarm', '.LimitState.CurrentState'),
     ]);
     const [eventId, ackedBefore, limit] = await session.read([eventIdPath!, ackedPath!, limitPath!].map((p) => ({ nodeId: p.targets![0]!.targetId, attributeId: AttributeIds.Value })));
     expect(ackedBefore!.value.value).toBe(false);
@@ -210,7 +210,7 @@ describe('OPC UA server', () => {
     // A viewer may not acknowledge.
     const viewer = await signIn('viewer');
     const refused = await viewer.call({
-      objectId: 'ns=1;s=tank.ch4.Alarm',
+      objectId: 'ns=1;s=channel/tank.ch4/Alarm',
       methodId: 'ns=0;i=9111',
       inputArguments: [{ dataType: DataType.ByteString, value: eventId!.value.value }, { dataType: DataType.LocalizedText, value: new LocalizedText({ text: 'no' }) }],
     });
@@ -218,7 +218,7 @@ describe('OPC UA server', () => {
     expect(agent.alarms.channel('tank.ch4')!.acknowledged).toBe(false);
 
     const result = await session.call({
-      objectId: 'ns=1;s=tank.ch4.Alarm',
+      objectId: 'ns=1;s=channel/tank.ch4/Alarm',
       methodId: 'ns=0;i=9111',
       inputArguments: [{ dataType: DataType.ByteString, value: eventId!.value.value }, { dataType: DataType.LocalizedText, value: new LocalizedText({ text: 'seen on the HMI' }) }],
     });
@@ -237,8 +237,8 @@ describe('OPC UA server', () => {
     const viewer = await signIn('viewer');
     const force = (session: ClientSession, state: string, duration: string) =>
       session.call({
-        objectId: 'ns=1;s=fan',
-        methodId: 'ns=1;s=fan.Force',
+        objectId: 'ns=1;s=output/fan',
+        methodId: 'ns=1;s=output/fan/Force',
         inputArguments: [{ dataType: DataType.String, value: state }, { dataType: DataType.String, value: duration }],
       });
 
@@ -261,16 +261,16 @@ describe('OPC UA server', () => {
     expect(override).toMatchObject({ state: 'on', by: 'opcua:op' });
     expect(override!.remainingMs).toBeGreaterThan(500_000);
     await until(() => sim.readCoil(10, 0) === true, 10_000, 'the fan coil on');
-    const shown = await operator.read({ nodeId: 'ns=1;s=fan.Override', attributeId: AttributeIds.Value });
+    const shown = await operator.read({ nodeId: 'ns=1;s=output/fan/Override', attributeId: AttributeIds.Value });
     expect(shown.value.value).toBe('on');
 
-    const released = await operator.call({ objectId: 'ns=1;s=fan', methodId: 'ns=1;s=fan.Release', inputArguments: [] });
+    const released = await operator.call({ objectId: 'ns=1;s=output/fan', methodId: 'ns=1;s=output/fan/Release', inputArguments: [] });
     expect(released.statusCode.name).toBe('Good');
     expect(agent.outputs.status('fan')!.override).toBeUndefined();
 
     const baseline = await operator.call({
-      objectId: 'ns=1;s=gauge',
-      methodId: 'ns=1;s=gauge.ResetBaseline',
+      objectId: 'ns=1;s=device/gauge',
+      methodId: 'ns=1;s=device/gauge/ResetBaseline',
       inputArguments: [{ dataType: DataType.String, value: 'rock.crack' }],
     });
     expect(baseline.statusCode.name).toBe('Good');
@@ -280,7 +280,7 @@ describe('OPC UA server', () => {
   it('HistoryRead returns the stored readings of a channel', async () => {
     const session = await signIn('viewer');
     const start = new Date(Date.now() - 10 * 60_000);
-    const result = await session.readHistoryValue({ nodeId: 'ns=1;s=tank.ch4' }, start, new Date());
+    const result = await session.readHistoryValue({ nodeId: 'ns=1;s=channel/tank.ch4' }, start, new Date());
     expect(result.statusCode.isGood()).toBe(true);
     const values = (result.historyData as unknown as { dataValues: Array<{ value: { value: unknown }; sourceTimestamp: Date | null }> }).dataValues;
     expect(values.length).toBeGreaterThan(5);
