@@ -7,6 +7,7 @@ import { startTcpSimulator, type RunningSimulator, type ValueScript } from '../.
 import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { ch4Alarm, ch4Channel, fanOutput, gasProbeDevice, relayBoardDevice, simulatedGasProbe, simulatedRelayBoard, tcpBusFor } from '../support/sites.js';
 import { until as waitUntil } from '../support/until.js';
 
 // The whole loop over real Modbus RTU bytes: simulated probe → bus → alarm engine → output → coil on the
@@ -22,51 +23,20 @@ afterEach(async () => {
 const until = (condition: () => boolean, timeoutMs = 15_000): Promise<void> => waitUntil(condition, timeoutMs);
 
 async function tank(concentration: ValueScript): Promise<RunningSimulator> {
-  const sim = await startTcpSimulator({
-    devices: [
-      { unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration } },
-      { unit: 10, profile: profiles.get('relay-board-8ch')! },
-    ],
-  });
+  const sim = await startTcpSimulator({ devices: [simulatedGasProbe(profiles, concentration), simulatedRelayBoard(profiles)] });
   cleanups.push(() => sim.close());
   return sim;
 }
 
 function site(sim: RunningSimulator): SiteInput {
-  if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
   return {
     site: { id: 'tank', name: 'tank' },
-    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200, retries: 0 }],
+    buses: [tcpBusFor(sim, { retries: 0 })],
     devices: [
-      {
-        id: 'probe',
-        bus: 'b',
-        unit: 1,
-        profile: 'gas-module-10reg',
-        priority: 'critical',
-        interval: '100ms',
-        breaker: { failures: 100 },
-        channels: [
-          {
-            id: 'tank.ch4',
-            register: 'concentration',
-            range: { min: 0, max: 100 },
-            alarm: { gas: 'ch4', L1: { delayOn: { samples: 2 } }, L2: { delayOn: { samples: 2 } }, faultAfter: 2 },
-          },
-        ],
-      },
-      { id: 'relays', bus: 'b', unit: 10, profile: 'relay-board-8ch', interval: '1s', channels: [{ id: 'tank.fan', register: 'relay_1' }] },
+      gasProbeDevice({ priority: 'critical', breaker: { failures: 100 }, channels: [ch4Channel({ alarm: ch4Alarm(2, { faultAfter: 2 }) })] }),
+      relayBoardDevice(),
     ],
-    outputs: [
-      {
-        id: 'fan',
-        kind: 'fan',
-        modbus: { device: 'relays', register: 'relay_1' },
-        when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }, { fault: true, channels: ['tank.ch4'] }] },
-        minOn: '1500ms',
-        minOff: '0s',
-      },
-    ],
+    outputs: [fanOutput({ when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }, { fault: true, channels: ['tank.ch4'] }] }, minOn: '1500ms' })],
   };
 }
 

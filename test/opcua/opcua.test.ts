@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,7 +22,9 @@ import { startTcpSimulator, type RunningSimulator } from '../../drivers/simulato
 import { createLogger, silentLogger } from '../../agent/log/index.js';
 import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { hashPassword } from '../../agent/opcua/index.js';
+import { freePort } from '../support/ports.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { ch4Alarm, ch4Channel, fanOutput, gasProbeDevice, relayBoardDevice, simulatedGasProbe, simulatedRelayBoard, tcpBusFor } from '../support/sites.js';
 import { until } from '../support/until.js';
 
 // An agent over the device simulator (real Modbus RTU over TCP) with OPC UA on, and real OPC UA clients
@@ -32,52 +33,17 @@ import { until } from '../support/until.js';
 const profiles = shippedProfiles();
 const PASSWORDS = { op: 'operator-secret', viewer: 'viewer-secret' };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
 function siteFor(sim: RunningSimulator): SiteInput {
-  if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
   return {
     site: { id: 'tank', name: 'Septic tank 1', kind: 'septic-tank' },
-    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200, retries: 0 }],
+    buses: [tcpBusFor(sim, { retries: 0 })],
     devices: [
-      {
-        id: 'probe',
-        bus: 'b',
-        unit: 1,
-        profile: 'gas-module-10reg',
-        priority: 'critical',
-        interval: '100ms',
-        breaker: { failures: 100 },
-        channels: [
-          {
-            id: 'tank.ch4',
-            register: 'concentration',
-            range: { min: 0, max: 100 },
-            alarm: { gas: 'ch4', L1: { delayOn: { samples: 1 } }, L2: { delayOn: { samples: 1 } } },
-          },
-        ],
-      },
+      gasProbeDevice({ priority: 'critical', breaker: { failures: 100 }, channels: [ch4Channel({ alarm: ch4Alarm(1) })] }),
       { id: 'silent', bus: 'b', unit: 2, profile: 'gas-module-10reg', interval: '200ms', breaker: { failures: 100 }, channels: [{ id: 'silent.gas', register: 'concentration' }] },
       { id: 'gauge', bus: 'b', unit: 5, profile: 'crack-drawwire-s16', interval: '200ms', channels: [{ id: 'rock.crack', register: 'displacement', crack: { cumulative: { blue: 5, red: 40 } } }] },
-      { id: 'relays', bus: 'b', unit: 10, profile: 'relay-board-8ch', interval: '1s', channels: [{ id: 'tank.fan', register: 'relay_1' }] },
+      relayBoardDevice(),
     ],
-    outputs: [
-      {
-        id: 'fan',
-        kind: 'fan',
-        modbus: { device: 'relays', register: 'relay_1' },
-        when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }] },
-        minOn: '0s',
-        minOff: '0s',
-      },
-    ],
+    outputs: [fanOutput()],
   };
 }
 
@@ -119,10 +85,10 @@ beforeAll(async () => {
   );
   sim = await startTcpSimulator({
     devices: [
-      { unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration: { constant: 5 } } },
+      simulatedGasProbe(profiles, { constant: 5 }),
       { unit: 2, profile: profiles.get('gas-module-10reg')!, fault: { kind: 'silent' } },
       { unit: 5, profile: profiles.get('crack-drawwire-s16')!, values: { displacement: { constant: 1.5 } } },
-      { unit: 10, profile: profiles.get('relay-board-8ch')! },
+      simulatedRelayBoard(profiles),
     ],
   });
   const port = await freePort();

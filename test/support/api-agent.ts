@@ -7,6 +7,7 @@ import { startTcpSimulator, type RunningSimulator } from '../../drivers/simulato
 import { silentLogger } from '../../agent/log/index.js';
 import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { shippedProfiles } from './profiles.js';
+import { ch4Alarm, ch4Channel, fanOutput, gasProbeDevice, relayBoardDevice, simulatedGasProbe, simulatedRelayBoard, tcpBusFor } from './sites.js';
 
 /**
  * A real agent with its outbox and local API in a fresh data folder, on a simulated tank: a methane probe (unit 1)
@@ -27,61 +28,28 @@ export interface ApiTestSite {
 export const profiles = shippedProfiles();
 
 export function apiSite(sim: RunningSimulator): SiteInput {
-  if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
   return {
     site: { id: 'tank', name: 'Test tank', kind: 'septic-tank' },
-    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 300, retries: 0 }],
+    buses: [tcpBusFor(sim, { timeoutMs: 300, retries: 0 })],
     devices: [
-      {
-        id: 'probe',
-        bus: 'b',
-        unit: 1,
-        profile: 'gas-module-10reg',
-        priority: 'critical',
-        interval: '100ms',
-        breaker: { failures: 100 },
-        channels: [
-          {
-            id: 'tank.ch4',
-            register: 'concentration',
-            range: { min: 0, max: 100 },
-            alarm: { gas: 'ch4', L1: { delayOn: { samples: 2 } }, L2: { delayOn: { samples: 2 } }, faultAfter: 3 },
-          },
-        ],
-      },
-      {
-        id: 'relays',
-        bus: 'b',
-        unit: 10,
-        profile: 'relay-board-8ch',
+      gasProbeDevice({ priority: 'critical', breaker: { failures: 100 }, channels: [ch4Channel({ alarm: ch4Alarm(2, { faultAfter: 3 }) })] }),
+      relayBoardDevice({
         interval: '200ms',
         channels: [
           { id: 'tank.fan', register: 'relay_1' },
           { id: 'tank.lamp', register: 'relay_3' },
         ],
-      },
+      }),
     ],
     outputs: [
-      {
-        id: 'fan',
-        kind: 'fan',
-        modbus: { device: 'relays', register: 'relay_1' },
-        when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }, { fault: true, channels: ['tank.ch4'] }] },
-        minOn: '500ms',
-        minOff: '0s',
-      },
+      fanOutput({ when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }, { fault: true, channels: ['tank.ch4'] }] }, minOn: '500ms' }),
       { id: 'lamp', kind: 'relay', modbus: { device: 'relays', register: 'relay_3' }, minOn: '0s', minOff: '0s' },
     ],
   };
 }
 
 export async function startSimulatedTank(): Promise<RunningSimulator> {
-  return startTcpSimulator({
-    devices: [
-      { unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration: { constant: 4 } } },
-      { unit: 10, profile: profiles.get('relay-board-8ch')! },
-    ],
-  });
+  return startTcpSimulator({ devices: [simulatedGasProbe(profiles, { constant: 4 }), simulatedRelayBoard(profiles)] });
 }
 
 /** Settings for a data folder: outbox on, no broker, the socket at <dataDir>/vigil.sock unless `api` says otherwise. */
