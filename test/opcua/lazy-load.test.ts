@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTcpSimulator, type RunningSimulator } from '../../drivers/simulator/index.js';
 import { startAgentChild, stopAgentChild } from '../bench/support/opcua-agent.js';
+import { freePort } from '../support/ports.js';
 import { shippedProfiles } from '../support/profiles.js';
-import { createServer } from 'node:net';
+import { simulatedGasProbe } from '../support/sites.js';
 
 // The cost rule: with OPC UA off, node-opcua is never loaded. Each agent runs in its own process (the test
 // process itself has loaded node-opcua for other tests); the child reports its CommonJS module cache. The
@@ -14,20 +15,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
 async function simulator(): Promise<RunningSimulator> {
-  const gas = profiles.get('gas-module-10reg')!;
-  const sim = await startTcpSimulator({
-    devices: [1, 2].map((unit) => ({ unit, profile: gas, values: { unit_code: { constant: 0x2400 }, concentration: { constant: 3 } } })),
-  });
+  const sim = await startTcpSimulator({ devices: [1, 2].map((unit) => simulatedGasProbe(profiles, { constant: 3 }, unit)) });
   cleanups.push(() => sim.close());
   if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
   return sim;

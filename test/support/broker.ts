@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
+import { freePort } from './ports.js';
 
 /**
  * A real MQTT broker for the tests: an embedded Aedes (plain `npm test`) or a Mosquitto child process
@@ -53,16 +54,7 @@ export function brokerKindFromEnv(): BrokerKind {
   return process.env.VIGIL_TEST_BROKER === 'mosquitto' ? 'mosquitto' : 'aedes';
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<TestBroker> {
   const kind = options.kind ?? brokerKindFromEnv();
