@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Outbox } from '../../agent/outbox/index.js';
 import type { Uplink } from '../../agent/uplink/index.js';
+import { SPARKPLUG_ACTIONS } from '../../agent/uplink/profiles/sparkplug/index.js';
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { until } from '../support/until.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -336,5 +337,31 @@ describe('Sparkplug B through a real broker, decoded by an independent host (Ecl
     expect(calls.length).toBe(before);
     expect(uplink.stats().state).toBe('online');
     expect(host.seqBreaks()).toEqual([]);
+  });
+
+  it('by default only acknowledge: force is refused unless the site allows it; a retained command runs nothing', async () => {
+    const { handler, calls } = recordingHandler();
+    let ts = Date.now();
+    // Left retained on the broker before the node connects, with two metrics: neither may run (the second would
+    // otherwise have gone around the gate's retained check), and no rebirth either.
+    await host.publish(
+      NCMD,
+      tahuEncode({ timestamp: ++ts, metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }, { name: 'Commands/Release', type: 'String', value: 'fan1' }] }),
+      true,
+    );
+    uplink = sparkplugUplink({ url: broker.url, protocolVersion: broker.protocolVersion, outbox, commands: { handler, allowedActions: SPARKPLUG_ACTIONS } });
+    uplink.start();
+    await online();
+    const results = (): Array<Record<string, unknown>> => host.data('Commands/Last Result').map((v) => JSON.parse(String(v.value)) as Record<string, unknown>);
+    await until(() => results().length === 1, 10_000, 'answer to the retained command');
+    expect(results()[0]).toMatchObject({ status: 'refused', message: expect.stringMatching(/retained/) });
+    await host.publish(NCMD, '', true); // clears the retained message (and is refused itself: no metrics)
+
+    await host.publish(NCMD, tahuEncode({ timestamp: ++ts, metrics: [{ name: 'Outputs/fan1/Force', type: 'String', value: 'on 600' }] }));
+    const forceAnswer = (): Record<string, unknown> | undefined => results().find((r) => r.metric === 'Outputs/fan1/Force');
+    await until(() => forceAnswer() !== undefined, 10_000, 'answer to force');
+    expect(forceAnswer()).toMatchObject({ action: 'force', status: 'refused', reason: 'unsupported' });
+    expect(host.of('NBIRTH').length).toBe(1);
+    expect(calls).toEqual([]);
   });
 });

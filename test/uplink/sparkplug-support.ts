@@ -311,7 +311,8 @@ export function sparkplugUplink(o: SparkplugUplinkOptions): Uplink {
     birth: { version: '1.2.3', configHash: 'cafe0123', channels: CHANNELS },
     reconnect: { minDelayMs: 50, maxDelayMs: 400, stableAfterMs: 2000 },
     profile: (ctx) => createSparkplugProfile(ctx, { groupId: GROUP, qos: 1, ...o.options }, CHANNELS),
-    ...(o.commands ? { commands: { ...o.commands, allowedActions: SPARKPLUG_ACTIONS } } : {}),
+    // A site that trusts this host to move relays opts in to force/release; the profile's default is acknowledge only.
+    ...(o.commands ? { commands: { allowedActions: [...SPARKPLUG_ACTIONS, 'force', 'release'], ...o.commands } } : {}),
     ...(o.latest ? { latest: o.latest } : {}),
     ...(o.delivery ? { delivery: o.delivery } : {}),
   });

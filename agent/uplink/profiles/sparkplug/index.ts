@@ -13,7 +13,7 @@ export { NODE_ALIAS, NODE_METRIC, buildCatalogue } from './catalogue.js';
 export { sparkplugTopics, NAMESPACE } from './topics.js';
 
 /** Operator actions Sparkplug NCMD/DCMD can express here. */
-export const SPARKPLUG_ACTIONS: readonly string[] = ['acknowledge', 'force', 'release'];
+export const SPARKPLUG_ACTIONS: readonly string[] = ['acknowledge'];
 
 /** A command has no expiry of its own in Sparkplug: it is good for this long after it arrives. */
 export const SPARKPLUG_COMMAND_TTL_MS = 60_000;
@@ -336,13 +336,16 @@ export function createSparkplugProfile(ctx: ProfileContext, options: SparkplugOp
       return messages;
     },
 
-    decodeCommand(topic: string, payload: Buffer): DecodedCommand {
+    decodeCommand(topic: string, payload: Buffer, retained = false): DecodedCommand {
       const parsed = topics.parse(topic);
       if (parsed?.kind === 'state') {
+        // STATE is retained by design: it is how a node learns the host's state when it connects.
         onHostState(payload);
         return { ok: 'handled' };
       }
       if (!parsed || (parsed.type !== 'NCMD' && parsed.type !== 'DCMD')) return fail(topic, 'not a command topic of this edge node');
+      // A retained NCMD/DCMD would run again on every connect (all its metrics, a rebirth included): none of it runs.
+      if (retained) return fail(topic, 'retained commands are not accepted (publish commands with retain off)');
       const deviceId = parsed.kind === 'device' ? parsed.deviceId : undefined;
       if (deviceId !== undefined && !catalogue.devices.has(deviceId)) return fail(topic, `no device "${deviceId}" on this edge node`);
       let decoded;
