@@ -10,6 +10,7 @@ import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { ch4Channel, gasProbeDevice, simulatedGasProbe, tcpBusFor } from '../support/sites.js';
 import { until } from '../support/until.js';
 
 // One gateway, two platforms on two brokers, one outbox: each platform has its own cursor, so a platform
@@ -48,11 +49,8 @@ async function setup(): Promise<{ agent: RunningAgent; district: TestBroker; nat
   const district = await startBroker();
   const national = await startBroker();
   cleanups.push(() => district.close(), () => national.close());
-  const sim = await startTcpSimulator({
-    devices: [{ unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration: { ramp: { from: 1, to: 9, overMs: 3000, repeat: true } } } }],
-  });
+  const sim = await startTcpSimulator({ devices: [simulatedGasProbe(profiles, { ramp: { from: 1, to: 9, overMs: 3000, repeat: true } })] });
   cleanups.push(() => sim.close());
-  if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
   const toDistrict = await subscriber(district, 'district/#');
   const toNational = await subscriber(national, 'national/#');
 
@@ -61,17 +59,8 @@ async function setup(): Promise<{ agent: RunningAgent; district: TestBroker; nat
   const protocol = district.protocolVersion === 4 ? '3.1.1' : '5';
   const site = siteSchema.parse({
     site: { id: 'tank', name: 'tank' },
-    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200 }],
-    devices: [
-      {
-        id: 'probe',
-        bus: 'b',
-        unit: 1,
-        profile: 'gas-module-10reg',
-        interval: '100ms',
-        channels: [{ id: 'tank.ch4', register: 'concentration', range: { min: 0, max: 100 }, report: { heartbeat: '100ms' } }],
-      },
-    ],
+    buses: [tcpBusFor(sim)],
+    devices: [gasProbeDevice({ channels: [ch4Channel({ report: { heartbeat: '100ms' } })] })],
     platforms: [
       { id: 'district', profile: 'native', broker: { url: district.url, protocol }, native: { topicPrefix: 'district' } },
       { id: 'national', profile: 'native', broker: { url: national.url, protocol }, native: { topicPrefix: 'national' } },
@@ -122,7 +111,6 @@ describe('several platforms over one outbox', () => {
     cleanups.push(() => broker.close());
     const sim = await startTcpSimulator({ devices: [{ unit: 1, profile: profiles.get('crack-drawwire-u16')!, values: { displacement: { constant: 12.34 } } }] });
     cleanups.push(() => sim.close());
-    if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-platforms-'));
     const apiKey = join(dataDir, 'apikey');
     writeFileSync(apiKey, 'k3y\n');
@@ -130,7 +118,7 @@ describe('several platforms over one outbox', () => {
     const protocol = broker.protocolVersion === 4 ? '3.1.1' : '5';
     const site = siteSchema.parse({
       site: { id: 'rock', name: 'rock' },
-      buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200 }],
+      buses: [tcpBusFor(sim)],
       devices: [{ id: 'gauge', bus: 'b', unit: 1, profile: 'crack-drawwire-u16', interval: '100ms', channels: [{ id: 'crack1', register: 'displacement', report: { heartbeat: '100ms' } }] }],
       platforms: [
         { id: 'good', profile: 'native', broker: { url: broker.url, protocol }, native: { topicPrefix: 'good' } },

@@ -10,6 +10,7 @@ import { startAgent, type RunningAgent } from '../../agent/main/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { ch4Channel, gasProbeDevice, simulatedGasProbe, tcpBusFor } from '../support/sites.js';
 import { until as waitUntil } from '../support/until.js';
 
 // The whole path over real parts: simulated probe → bus → recorder → durable outbox → uplink → broker →
@@ -34,11 +35,8 @@ interface WireReading {
 async function setup(): Promise<{ agent: RunningAgent; broker: TestBroker; sim: RunningSimulator; received: WireReading[]; messages: Map<string, unknown[]>; platform: mqtt.MqttClient }> {
   const broker = await startBroker();
   cleanups.push(() => broker.close());
-  const sim = await startTcpSimulator({
-    devices: [{ unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration: { constant: 7 } } }],
-  });
+  const sim = await startTcpSimulator({ devices: [simulatedGasProbe(profiles, { constant: 7 })] });
   cleanups.push(() => sim.close());
-  if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
 
   const platform = await mqtt.connectAsync(broker.url, { protocolVersion: broker.protocolVersion, reconnectPeriod: 200 });
   cleanups.push(() => platform.endAsync());
@@ -58,17 +56,8 @@ async function setup(): Promise<{ agent: RunningAgent; broker: TestBroker; sim: 
   });
   const site = siteSchema.parse({
     site: { id: 'tank', name: 'tank' },
-    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200 }],
-    devices: [
-      {
-        id: 'probe',
-        bus: 'b',
-        unit: 1,
-        profile: 'gas-module-10reg',
-        interval: '100ms',
-        channels: [{ id: 'tank.ch4', register: 'concentration', indicator: 'HJ_CH4', range: { min: 0, max: 100 }, alarm: { gas: 'ch4' }, report: { heartbeat: '100ms' } }],
-      },
-    ],
+    buses: [tcpBusFor(sim)],
+    devices: [gasProbeDevice({ channels: [ch4Channel({ indicator: 'HJ_CH4', alarm: { gas: 'ch4' }, report: { heartbeat: '100ms' } })] })],
   });
   const agent = await startAgent({ site, profiles, logger: silentLogger(), dataDir, settings, version: '0.0.0-test' });
   cleanups.push(() => agent.stop());

@@ -8,6 +8,7 @@ import { startTcpSimulator, type RunningSimulator } from '../../drivers/simulato
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { CLI } from '../support/cli.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { ch4Alarm, ch4Channel, fanOutput, gasProbeDevice, relayBoardDevice, simulatedGasProbe, simulatedRelayBoard, tcpBusFor } from '../support/sites.js';
 import { until } from '../support/until.js';
 
 // Issue 4, crash test: `vigil run` (the compiled CLI, a child process) is killed with SIGKILL at random moments,
@@ -52,40 +53,14 @@ interface Run {
 }
 
 function siteFile(dir: string, sim: RunningSimulator): string {
-  if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
   const site = {
     site: { id: SITE_ID, name: 'crash loop' },
-    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200, retries: 0 }],
+    buses: [tcpBusFor(sim, { retries: 0 })],
     devices: [
-      {
-        id: 'probe',
-        bus: 'b',
-        unit: 1,
-        profile: 'gas-module-10reg',
-        priority: 'critical',
-        interval: '100ms',
-        channels: [
-          {
-            id: 'tank.ch4',
-            register: 'concentration',
-            range: { min: 0, max: 100 },
-            alarm: { gas: 'ch4', L1: { delayOn: { samples: 1 } }, L2: { delayOn: { samples: 1 } } },
-            report: { heartbeat: '100ms' },
-          },
-        ],
-      },
-      { id: 'relays', bus: 'b', unit: 10, profile: 'relay-board-8ch', interval: '500ms', channels: [{ id: 'tank.fan', register: 'relay_1' }] },
+      gasProbeDevice({ priority: 'critical', channels: [ch4Channel({ alarm: ch4Alarm(1), report: { heartbeat: '100ms' } })] }),
+      relayBoardDevice({ interval: '500ms' }),
     ],
-    outputs: [
-      {
-        id: 'fan',
-        kind: 'fan',
-        modbus: { device: 'relays', register: 'relay_1' },
-        when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }] },
-        minOn: '0s',
-        minOff: '0s',
-      },
-    ],
+    outputs: [fanOutput()],
   };
   const file = join(dir, 'site.yaml');
   writeFileSync(file, JSON.stringify(site, null, 2)); // JSON is YAML
@@ -99,10 +74,7 @@ describe('kill -9 loop under load, broker up and down', () => {
     cleanups.push(() => broker.close());
     // The probe alternates 5 ↔ 30 %LEL every second: L1 (20 %LEL) raised and cleared, the fan switched on and off.
     const sim = await startTcpSimulator({
-      devices: [
-        { unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration: { replay: { values: [5, 30], everyMs: 1000, repeat: true } } } },
-        { unit: 10, profile: profiles.get('relay-board-8ch')! },
-      ],
+      devices: [simulatedGasProbe(profiles, { replay: { values: [5, 30], everyMs: 1000, repeat: true } }), simulatedRelayBoard(profiles)],
     });
     cleanups.push(() => sim.close());
 

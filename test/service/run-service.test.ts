@@ -9,6 +9,7 @@ import { startTcpSimulator } from '../../drivers/simulator/index.js';
 import { CLI } from '../support/cli.js';
 import { startNotifySocket } from '../support/notify-socket.js';
 import { shippedProfiles } from '../support/profiles.js';
+import { ch4Channel, fanOutput, gasProbeDevice, relayBoardDevice, simulatedGasProbe, simulatedRelayBoard, tcpBusFor } from '../support/sites.js';
 import { until } from '../support/until.js';
 
 // `vigil run` as systemd runs it (NOTIFY_SOCKET, WATCHDOG_USEC), stopped the way systemd stops it (SIGTERM):
@@ -23,36 +24,22 @@ afterAll(async () => {
 
 describe('vigil run under a service manager', () => {
   it('notifies ready, feeds the watchdog, and on SIGTERM puts the relays in their shutdown states with the outbox flushed', { timeout: 60_000 }, async () => {
-    const sim = await startTcpSimulator({
-      devices: [
-        { unit: 1, profile: profiles.get('gas-module-10reg')!, values: { unit_code: { constant: 0x2400 }, concentration: { constant: 30 } } },
-        { unit: 10, profile: profiles.get('relay-board-8ch')! },
-      ],
-    });
+    const sim = await startTcpSimulator({ devices: [simulatedGasProbe(profiles, { constant: 30 }), simulatedRelayBoard(profiles)] });
     cleanups.push(() => sim.close());
-    if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
     const work = mkdtempSync(join(tmpdir(), 'vigil-run-service-'));
     cleanups.push(() => rmSync(work, { recursive: true, force: true }));
     const site = {
       site: { id: 'svc', name: 'service test' },
-      buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 300, retries: 0 }],
+      buses: [tcpBusFor(sim, { timeoutMs: 300, retries: 0 })],
       devices: [
-        {
-          id: 'probe',
-          bus: 'b',
-          unit: 1,
-          profile: 'gas-module-10reg',
-          priority: 'critical',
-          interval: '200ms',
-          channels: [{ id: 'tank.ch4', register: 'concentration', range: { min: 0, max: 100 }, alarm: { gas: 'ch4', L1: { delayOn: { samples: 1 } } } }],
-        },
-        { id: 'relays', bus: 'b', unit: 10, profile: 'relay-board-8ch', interval: '1s', channels: [{ id: 'tank.siren', register: 'relay_2' }] },
+        gasProbeDevice({ priority: 'critical', interval: '200ms', channels: [ch4Channel({ alarm: { gas: 'ch4', L1: { delayOn: { samples: 1 } } } })] }),
+        relayBoardDevice({ channels: [{ id: 'tank.siren', register: 'relay_2' }] }),
       ],
       outputs: [
         // On at L1 (30 %LEL > 20): a sounder's safe state is off, and it goes there when the agent stops.
         { id: 'siren', kind: 'sounder', modbus: { device: 'relays', register: 'relay_2' }, when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }] }, minOn: '0s', minOff: '0s', onShutdown: 'safe' },
         // Held as it is at shutdown: stays on.
-        { id: 'fan', kind: 'fan', modbus: { device: 'relays', register: 'relay_1' }, when: { any: [{ alarm: 'L1', channels: ['tank.ch4'] }] }, minOn: '0s', minOff: '0s', onShutdown: 'hold' },
+        fanOutput({ onShutdown: 'hold' }),
         { id: 'healthy', kind: 'healthy', modbus: { device: 'relays', register: 'relay_8' } },
       ],
     };

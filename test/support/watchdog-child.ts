@@ -15,28 +15,17 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { packageRoot } from '../../config/index.js';
 import { profile as profileSchema, type Profile } from '../../config/schema/index.js';
+import { ch4Channel, gasProbeDevice, simulatedGasProbe, tcpBusFor } from './sites.js';
 
 // Compiled, this runs from dist/: the shipped profile is read from the sources.
 const gas: Profile = profileSchema.parse(parse(readFileSync(join(packageRoot(), 'drivers/profiles/gas-module-10reg.yaml'), 'utf8')));
 const profiles = new Map([[gas.id, gas]]);
-const sim = await startTcpSimulator({
-  devices: [{ unit: 1, profile: gas, values: { unit_code: { constant: 0x2400 }, concentration: { constant: 3 } } }],
-});
-if (sim.endpoint.kind !== 'tcp') throw new Error('tcp expected');
+const sim = await startTcpSimulator({ devices: [simulatedGasProbe(profiles, { constant: 3 })] });
 const agent = await startAgent({
   site: siteSchema.parse({
     site: { id: 'watchdog', name: 'watchdog test' },
-    buses: [{ id: 'b', tcp: { host: sim.endpoint.host, port: sim.endpoint.port }, timeoutMs: 200, retries: 0 }],
-    devices: [
-      {
-        id: 'probe',
-        bus: 'b',
-        unit: 1,
-        profile: 'gas-module-10reg',
-        interval: '200ms',
-        channels: [{ id: 'tank.ch4', register: 'concentration', range: { min: 0, max: 100 }, alarm: { gas: 'ch4' } }],
-      },
-    ],
+    buses: [tcpBusFor(sim, { retries: 0 })],
+    devices: [gasProbeDevice({ interval: '200ms', channels: [ch4Channel({ alarm: { gas: 'ch4' } })] })],
   }),
   profiles,
   logger: silentLogger(),
