@@ -53,6 +53,12 @@ export class RangeSet {
     return lo;
   }
 
+  /** The last member of the run of members that contains `value`, or null when `value` is not a member. */
+  endOfRunContaining(value: number): number | null {
+    const range = this.ranges[this.lowerBound(value)];
+    return range !== undefined && range[0] <= value ? range[1] : null;
+  }
+
   has(value: number): boolean {
     const range = this.ranges[this.lowerBound(value)];
     return range !== undefined && range[0] <= value;

@@ -77,6 +77,28 @@ describe('outbox cursors: several platforms, one outbox', () => {
     }
   });
 
+  it('finds a record far behind long runs the platform already has (an empty answer means only "the end")', async () => {
+    const dir = tempDir();
+    const { outbox } = await open(dir);
+    const cursors = openCursors(outbox, join(dir, 'cursors.json'), ['a', 'b']);
+    const a = cursors.cursor('a');
+    for (let i = 0; i < 30_000; i++) outbox.append('telemetry', { i }, stamp());
+    // Platform a has everything but two records, the second far behind the first.
+    a.ack([...range(1, 9), ...range(11, 29_989), ...range(29_991, 30_000)]);
+    const seen: number[] = [];
+    let after = 0;
+    for (;;) {
+      const records = await a.read(after, 200, 1 << 20);
+      const last = records[records.length - 1];
+      if (!last) break;
+      seen.push(...records.map((r) => r.seq));
+      after = last.seq;
+    }
+    expect(seen).toEqual([10, 29_990]);
+    await cursors.close();
+    await outbox.close();
+  }, 60_000);
+
   it('skips long runs a platform already has without returning an empty slice early', async () => {
     const dir = tempDir();
     const { outbox } = await open(dir);
