@@ -40,6 +40,43 @@ export interface HistoryStats {
   oldestWallTs: number | null;
 }
 
+/** A reading's place in the history: a page resumes after it. */
+export interface HistoryCursor {
+  wallTs: number;
+  /** Segment file number. */
+  segment: number;
+  /** Line within the segment, from 0. */
+  line: number;
+}
+
+export interface HistoryPageRequest {
+  from: number;
+  to: number;
+  /** At most this many readings (above 0; Infinity for all). */
+  limit: number;
+  /** Newest first instead of oldest first. */
+  newestFirst?: boolean;
+  /** Resume after this reading: the `next` of the previous page of the same request. */
+  after?: HistoryCursor;
+}
+
+/** What a page cost: shown by tests and benchmarks. */
+export interface HistoryPageFigures {
+  /** Segment files read. */
+  segmentsRead: number;
+  /** Readings of the channel in the range that were looked at. */
+  matched: number;
+  /** Readings held at once, at most (never above limit + 1). */
+  heldAtMost: number;
+}
+
+export interface HistoryPage {
+  points: HistoryPoint[];
+  /** Where the next page starts; absent when the request is complete. */
+  next?: HistoryCursor;
+  figures: HistoryPageFigures;
+}
+
 interface Segment {
   file: string;
   bytes: number;
@@ -143,28 +180,66 @@ export class HistoryStore {
    * Reads what was queued too (it flushes first).
    */
   async query(channelId: string, from: number, to: number, maxValues = 0): Promise<HistoryPoint[]> {
+    const page = await this.queryPage(channelId, { from, to, limit: maxValues > 0 ? maxValues : Infinity });
+    return page.points;
+  }
+
+  /**
+   * One page of a channel's readings with from ≤ wallTs ≤ to: oldest first, or newest first, at most `limit`,
+   * starting after `after` (the `next` of the previous page). Holds at most limit + 1 readings while it reads
+   * (the one more says whether another page follows), and reads only the segments that can still hold a
+   * reading of the page: oldest segments first going forward, newest first going backward, stopping as soon as
+   * no later segment can beat what it holds.
+   */
+  async queryPage(channelId: string, request: HistoryPageRequest): Promise<HistoryPage> {
     await this.flush();
-    const found: HistoryPoint[] = [];
+    const { from, to, after } = request;
+    const newestFirst = request.newestFirst === true;
+    const limit = request.limit;
+    if (!(limit > 0)) throw new RangeError(`history page limit must be above 0, got ${limit}`);
+    // Position order: oldest first is (wallTs, segment, line) ascending, a total order that stays valid while
+    // segments are appended to and pruned; newest first is its exact reverse.
+    const order = newestFirst ? (a: HistoryCursor, b: HistoryCursor) => compareCursors(b, a) : compareCursors;
+    const kept = new BoundedBest<Found>(limit + 1, (a, b) => order(a.at, b.at));
+    const figures: HistoryPageFigures = { segmentsRead: 0, matched: 0, heldAtMost: 0 };
     const needle = JSON.stringify(channelId);
-    for (const segment of [...this.segments]) {
-      if (segment.maxTs < from || segment.minTs > to) continue;
+    const candidates = this.segments
+      .filter((s) => s.bytes > 0 && s.maxTs >= from && s.minTs <= to)
+      .filter((s) => !after || (newestFirst ? s.minTs <= after.wallTs : s.maxTs >= after.wallTs))
+      .sort((a, b) => (newestFirst ? b.maxTs - a.maxTs : a.minTs - b.minTs));
+    for (const segment of candidates) {
+      const worst = kept.full() ? kept.worst() : undefined;
+      // Every reading of this segment (and of the ones after it) comes after what is held: done.
+      if (worst && (newestFirst ? segment.maxTs < worst.at.wallTs : segment.minTs > worst.at.wallTs)) break;
+      figures.segmentsRead += 1;
+      const number = segmentNumber(segment.file);
+      let line = -1;
       try {
         const lines = createInterface({ input: createReadStream(join(this.options.dir, segment.file), 'utf8'), crlfDelay: Infinity });
         for await (const text of lines) {
+          line += 1;
           if (!text.includes(needle)) continue;
           const decoded = decode(text);
           if (!decoded || decoded.channelId !== channelId) continue;
-          if (decoded.point.wallTs < from || decoded.point.wallTs > to) continue;
-          found.push(decoded.point);
+          const { point } = decoded;
+          if (point.wallTs < from || point.wallTs > to) continue;
+          const at: HistoryCursor = { wallTs: point.wallTs, segment: number, line };
+          if (after && order(at, after) <= 0) continue;
+          figures.matched += 1;
+          kept.offer({ at, point });
+          figures.heldAtMost = Math.max(figures.heldAtMost, kept.size());
         }
       } catch (error) {
         // A segment pruned while being read: what it held is gone anyway.
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.options.onError?.(error);
       }
     }
-    // Stable: readings of one instant keep their order of arrival.
-    found.sort((a, b) => a.wallTs - b.wallTs);
-    return maxValues > 0 ? found.slice(0, maxValues) : found;
+    const found = kept.sorted();
+    const more = found.length > limit;
+    const page = more ? found.slice(0, limit) : found;
+    const result: HistoryPage = { points: page.map((f) => f.point), figures };
+    if (more) result.next = page[page.length - 1]!.at;
+    return result;
   }
 
   stats(): HistoryStats {
@@ -252,6 +327,80 @@ export class HistoryStore {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.options.onError?.(error);
       }
+    }
+  }
+}
+
+function compareCursors(a: HistoryCursor, b: HistoryCursor): number {
+  return a.wallTs - b.wallTs || a.segment - b.segment || a.line - b.line;
+}
+
+interface Found {
+  at: HistoryCursor;
+  point: HistoryPoint;
+}
+
+/**
+ * The `capacity` best items offered, by `order` (smaller is better), in a binary heap whose root is the worst
+ * kept: an item worse than it is refused at once when full. Memory: capacity items, whatever is offered.
+ */
+class BoundedBest<T> {
+  private readonly heap: T[] = [];
+
+  constructor(
+    private readonly capacity: number,
+    private readonly order: (a: T, b: T) => number,
+  ) {}
+
+  size(): number {
+    return this.heap.length;
+  }
+
+  full(): boolean {
+    return this.heap.length >= this.capacity;
+  }
+
+  worst(): T {
+    return this.heap[0]!;
+  }
+
+  offer(item: T): void {
+    if (!this.full()) {
+      this.heap.push(item);
+      this.up(this.heap.length - 1);
+    } else if (this.order(item, this.heap[0]!) < 0) {
+      this.heap[0] = item;
+      this.down(0);
+    }
+  }
+
+  /** Best first. */
+  sorted(): T[] {
+    return [...this.heap].sort(this.order);
+  }
+
+  // The heap is ordered worst at the root: parent ≥ child by `order`.
+  private up(index: number): void {
+    const { heap } = this;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (this.order(heap[index]!, heap[parent]!) <= 0) return;
+      [heap[index], heap[parent]] = [heap[parent]!, heap[index]!];
+      index = parent;
+    }
+  }
+
+  private down(index: number): void {
+    const { heap } = this;
+    for (;;) {
+      const left = 2 * index + 1;
+      const right = left + 1;
+      let largest = index;
+      if (left < heap.length && this.order(heap[left]!, heap[largest]!) > 0) largest = left;
+      if (right < heap.length && this.order(heap[right]!, heap[largest]!) > 0) largest = right;
+      if (largest === index) return;
+      [heap[index], heap[largest]] = [heap[largest]!, heap[index]!];
+      index = largest;
     }
   }
 }

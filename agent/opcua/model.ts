@@ -1,6 +1,5 @@
 import {
   DataType,
-  DataValue,
   makeEUInformation,
   StatusCodes,
   Variant,
@@ -9,15 +8,15 @@ import {
   type ISessionContext,
   type IVariableHistorian,
   type Namespace,
-  type ReadRawModifiedDetails,
   type StatusCode,
   type UAObject,
   type UAVariable,
 } from 'node-opcua';
 import type { Channel, Device } from '../../config/index.js';
 import type { Reading } from '../../drivers/reading.js';
-import type { HistoryPoint, HistoryStore } from '../history/index.js';
+import type { HistoryStore } from '../history/index.js';
 import type { CommandResult } from '../commands/index.js';
+import { serveHistoryPages } from './history-read.js';
 import { callerOf, commandAuthor } from './identity.js';
 import { nodeIdOf } from './node-ids.js';
 import type { OpcuaSources } from './sources.js';
@@ -46,19 +45,6 @@ function engineeringUnits(unit: string): ReturnType<typeof makeEUInformation> {
 }
 
 const status = (name: string): StatusCode => (StatusCodes as unknown as Record<string, StatusCode>)[name] ?? StatusCodes.Bad;
-
-function readingDataValue(reading: Pick<Reading, 'value' | 'quality' | 'reason' | 'wallTs'>): DataValue {
-  return new DataValue({
-    value: reading.value === null ? new Variant({ dataType: DataType.Null }) : new Variant({ dataType: DataType.Double, value: reading.value }),
-    statusCode: status(readingStatus(reading.quality, reading.reason)),
-    sourceTimestamp: new Date(reading.wallTs),
-    serverTimestamp: new Date(),
-  });
-}
-
-function historyDataValue(point: HistoryPoint): DataValue {
-  return readingDataValue(point);
-}
 
 const text = (value: string): Variant => new Variant({ dataType: DataType.String, value });
 const flag = (value: boolean): Variant => new Variant({ dataType: DataType.Boolean, value });
@@ -283,30 +269,15 @@ export class GatewayModel {
   }
 
   private installHistory(addressSpace: IAddressSpace): void {
-    const history = this.history;
     for (const [channelId, { variable }] of this.channelNodes) {
       const historian: IVariableHistorian = {
         // The store is fed from the reading stream; what the variable sees needs no second copy.
         push: async () => undefined,
-        extractDataValues(details: ReadRawModifiedDetails, maxNumber: number, isReversed: boolean, reverseDataValue: boolean, callback) {
-          const from = details.startTime ? details.startTime.getTime() : -Infinity;
-          const to = details.endTime ? details.endTime.getTime() : Infinity;
-          const minDate = new Date(1601, 0, 1).getTime();
-          const lower = from <= minDate ? -Infinity : from;
-          const upper = to <= minDate ? Infinity : to;
-          history.query(channelId, Math.min(lower, upper), Math.max(lower, upper)).then(
-            (points) => {
-              let values = points.map(historyDataValue);
-              if (isReversed) values.reverse();
-              if (maxNumber > 0) values = values.slice(0, maxNumber);
-              if (reverseDataValue) values.reverse();
-              callback(null, values);
-            },
-            (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-          );
-        },
+        // Raw reads are served page by page (serveHistoryPages); nothing else asks the historian.
+        extractDataValues: (_details, _maxNumber, _isReversed, _reverseDataValue, callback) => callback(null, []),
       };
       addressSpace.installHistoricalDataNode(variable, { historian });
+      serveHistoryPages(variable, channelId, this.history);
     }
   }
 }
