@@ -1,24 +1,11 @@
 import type { CommandOutcome, DecodedCommand, OutgoingMessage } from '../../profile.js';
+import { CHANNEL_ACTIONS, operatorActionOf } from '../operator-actions.js';
 
 /** Platform commands have no expiry of their own: the gate gets receipt time + this. */
 export const IOTDA_COMMAND_LIFETIME_MS = 60_000;
 
 /** The response name our answers carry; the product model's commands declare a response of this name. */
 export const IOTDA_RESPONSE_NAME = 'COMMAND_RESPONSE';
-
-/** command_name → operator action. Names outside this list go to the gate as they are (and are refused there). */
-const ACTION_OF: Readonly<Record<string, string>> = {
-  acknowledge: 'acknowledge',
-  reset: 'reset',
-  silence: 'silence',
-  force: 'force',
-  release: 'release',
-  set_baseline: 'set-baseline',
-  'set-baseline': 'set-baseline',
-};
-
-/** Actions that name a channel, and may default it to "*" when the command is for the gateway itself. */
-const CHANNEL_ACTIONS = new Set(['acknowledge', 'reset', 'set-baseline']);
 
 export interface IotdaCommandTopics {
   /** Subscription: $oc/devices/{gw}/sys/commands/# */
@@ -73,7 +60,7 @@ export function decodeIotdaCommand(topic: string, payload: Buffer, topics: Iotda
   const name = body.command_name;
   if (typeof name !== 'string' || name === '') return fail('command_name: must be a non-empty string');
   context.commandName = name;
-  const action = ACTION_OF[name] ?? name;
+  const action = operatorActionOf(name);
   if (body.paras !== undefined && !isObject(body.paras)) return fail('paras: must be an object', action);
   const paras: Record<string, unknown> = isObject(body.paras) ? body.paras : {};
   if ('action' in paras) return fail('paras.action: not allowed (the command_name is the action)', action);

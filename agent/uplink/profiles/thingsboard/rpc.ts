@@ -1,23 +1,13 @@
 import type { CommandOutcome, DecodedCommand, OutgoingMessage } from '../../profile.js';
+import { CHANNEL_ACTIONS, operatorActionOf } from '../operator-actions.js';
 
 export const RPC_TOPIC = 'v1/gateway/rpc';
 
 /** ThingsBoard RPC has no expiry of its own: the gate gets receipt time + this. */
 export const THINGSBOARD_RPC_LIFETIME_MS = 60_000;
 
-/** RPC method → operator action. Other methods go to the gate as they are (and are refused as unsupported). */
-const ACTION_OF: Readonly<Record<string, string>> = {
-  acknowledge: 'acknowledge',
-  reset: 'reset',
-  silence: 'silence',
-  force: 'force',
-  release: 'release',
-  setBaseline: 'set-baseline',
-  set_baseline: 'set-baseline',
-  'set-baseline': 'set-baseline',
-};
-
-const CHANNEL_ACTIONS = new Set(['acknowledge', 'reset', 'set-baseline']);
+/** ThingsBoard methods are camelCase by custom. */
+const THINGSBOARD_ALIASES: ReadonlyMap<string, string> = new Map([['setBaseline', 'set-baseline']]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -76,7 +66,7 @@ export function decodeRpc(topic: string, payload: Buffer, scope: RpcScope, ids: 
   const context: Record<string, string> = { device, rpcId, idType: typeof rawId === 'number' ? 'number' : 'string' };
   const id = ids.commandId(device, rpcId, now);
   const method = data.method;
-  const action = typeof method === 'string' ? (ACTION_OF[method] ?? method) : undefined;
+  const action = typeof method === 'string' ? operatorActionOf(method, THINGSBOARD_ALIASES) : undefined;
   const fail = (error: string): DecodedCommand => ({ ok: false, id, topic, error, context, ...(action === undefined ? {} : { action }) });
   if (typeof method !== 'string' || method === '' || action === undefined) return fail('data.method: must be a non-empty string');
   const own = scope.channelsOf.get(device);
