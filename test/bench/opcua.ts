@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadProfiles, loadSettings, shippedProfileDir } from '../../config/index.js';
 import { hashPassword } from '../../agent/opcua/index.js';
+import { freePort } from '../support/ports.js';
 import type { OpcuaAgentChildReady } from './opcua-agent-child.js';
 import type { OpcuaClientsOptions } from './opcua-clients-child.js';
 import { startChildSimulator } from './support/child-simulator.js';
@@ -34,16 +35,6 @@ const CLIENTS = Number(args.clients);
 const INTERVAL_MS = 100;
 const USER = { name: 'scada', password: 'bench-password' };
 const MiB = 1024 * 1024;
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
 
 async function startupFigures(usersFileText: string): Promise<{ off: OpcuaAgentChildReady[]; on: OpcuaAgentChildReady[] }> {
   const { child: sim, port: simPort } = await startChildSimulator(fileURLToPath(new URL('./safety-sim-child.js', import.meta.url)), {
