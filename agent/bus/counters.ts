@@ -41,6 +41,12 @@ export interface BusCounters {
   busyRatio: number;
   /** With echo on: transactions whose echo did not come back (the adapter does not echo: turn echo off). */
   missingEchoes?: number;
+  /**
+   * With echo on: transactions where only our own request came back, nothing after it. The device is silent,
+   * or the adapter does not echo (then a single write's answer, which repeats the request, is taken for the
+   * echo and the write fails): set echo off.
+   */
+  echoOnly?: number;
 }
 
 /** The mutable tallies behind DeviceCounters; updated in place on the hot path. */

@@ -107,6 +107,8 @@ const MIN_SETTLE_MS = 20;
 
 const RETRYABLE: ReadonlySet<TransactionFailure> = new Set(['timeout', 'crc', 'framing']);
 const BUS_STOPPED = 'bus stopped';
+/** How often at most the bus says that only its own request came back (echo on). */
+const ECHO_ONLY_WARN_INTERVAL_MS = 60_000;
 
 /**
  * The owner of one physical RS-485 line: the only code that touches its port. Every request goes through one
@@ -118,6 +120,7 @@ export class ModbusBus {
   readonly id: string;
   private readonly options: BusOptions;
   private readonly log: Logger;
+  private echoOnlyWarnedAt = -Infinity;
   private readonly events = new EventEmitter();
   private readonly devices = new Map<string, DeviceEntry>();
   private readonly unknownDevicesLogged = new Set<string>();
@@ -285,7 +288,7 @@ export class ModbusBus {
       queueDepth: this.queue.size,
       transactions: this.transactions,
       busyRatio: elapsed > 0 ? Math.min(1, busy / elapsed) : 0,
-      ...(this.options.echo ? { missingEchoes: this.collector.missingEchoes } : {}),
+      ...(this.options.echo ? { missingEchoes: this.collector.missingEchoes, echoOnly: this.collector.echoOnly } : {}),
     };
   }
 
@@ -470,8 +473,10 @@ export class ModbusBus {
     const now = performance.now();
     this.busyMs += now - this.sentAt;
     this.quietSince = now;
+    const echoOnlyBefore = this.collector.echoOnly;
     this.noiseBytes += this.collector.end();
     const device = job.device;
+    if (this.collector.echoOnly > echoOnlyBefore) this.warnEchoOnly(device.id, job.request.fn, now);
     device.tally.record(outcome, now - this.sentAt);
     this.options.trace?.({ kind: 'completed', deviceId: device.id, fn: job.request.fn, monoTs: now, ok: outcome.ok });
     const answered = outcome.ok || outcome.failure === 'exception';
@@ -499,6 +504,16 @@ export class ModbusBus {
     }
     job.resolve(outcome);
     this.pump();
+  }
+
+  /** At most once a minute: a silent device on an echoing line repeats it at every poll. */
+  private warnEchoOnly(deviceId: string, fn: number, now: number): void {
+    if (now - this.echoOnlyWarnedAt < ECHO_ONLY_WARN_INTERVAL_MS) return;
+    this.echoOnlyWarnedAt = now;
+    this.log.warn(
+      { device: deviceId, fn, echoOnly: this.collector.echoOnly },
+      'only our request came back: the device is silent, or the adapter does not echo — then set echo: false',
+    );
   }
 
   private clearTransactionTimers(): void {

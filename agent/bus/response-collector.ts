@@ -23,6 +23,12 @@ export class ResponseCollector {
   private echo: Buffer | null = null;
   private echoMatched = 0;
   private echoesMissing = 0;
+  /** This transaction expects an echo, and the whole of it came back. */
+  private echoExpected = false;
+  private echoComplete = false;
+  /** Bytes received after the echo (or, without one, at all) in this transaction. */
+  private bytesAfterEcho = 0;
+  private echoesOnly = 0;
 
   /**
    * Starts collecting for `request`; returns how many stale bytes were thrown away (noise). With `echo`, the
@@ -38,12 +44,24 @@ export class ResponseCollector {
     this.expectedLength = expectedLength;
     this.echo = echo ?? null;
     this.echoMatched = 0;
+    this.echoExpected = echo !== undefined;
+    this.echoComplete = false;
+    this.bytesAfterEcho = 0;
     return stale;
   }
 
   /** Transactions where the configured echo did not come back (the transceiver does not echo, or wiring changed). */
   get missingEchoes(): number {
     return this.echoesMissing;
+  }
+
+  /**
+   * Transactions that ended with our whole request echoed and nothing after it: the device stayed silent, or
+   * the adapter does not echo and what came was the device's answer repeating the request byte for byte (FC 5
+   * and 6 answers do), taken for the echo.
+   */
+  get echoOnly(): number {
+    return this.echoesOnly;
   }
 
   /** Appends received bytes; returns the outcome once a valid answer (or exception) is there, else null. */
@@ -55,6 +73,7 @@ export class ResponseCollector {
     }
     chunk = this.skipEcho(chunk);
     if (chunk.length === 0) return null;
+    this.bytesAfterEcho += chunk.length;
     this.append(chunk);
     if (this.length < MIN_FRAME) return null;
     const found = extractResponse(request, this.buffer.subarray(0, this.length));
@@ -134,6 +153,8 @@ export class ResponseCollector {
       if (this.echoMatched === 0) this.echoesMissing++;
       this.echo = null;
     }
+    if (this.echoExpected && this.echoComplete && this.bytesAfterEcho === 0) this.echoesOnly++;
+    this.echoExpected = false;
     return noise;
   }
 
@@ -151,6 +172,7 @@ export class ResponseCollector {
     }
     if (this.echoMatched === echo.length) {
       this.echo = null;
+      this.echoComplete = true;
     } else if (i < chunk.length) {
       // Part of what came is not our echo: give back what we took for one and judge it all as the answer.
       this.echoesMissing++;
