@@ -1,4 +1,5 @@
 import { canonicalJson } from '../canonical-json.js';
+import { eventFields } from './event-fields.js';
 import type { EventDelivery, TelemetryDelivery } from '../payloads.js';
 import type {
   BirthInfo,
@@ -106,7 +107,6 @@ export function createNativeProfile(ctx: ProfileIdentity): NativeProfile {
     },
 
     encodeEvent(d: EventDelivery) {
-      const e = d.event;
       return json(topics.events, {
         v: NATIVE_VERSION,
         ...who,
@@ -114,19 +114,7 @@ export function createNativeProfile(ctx: ProfileIdentity): NativeProfile {
         ts: d.ts,
         clock: d.clock,
         historical: d.historical,
-        event: {
-          type: e.type,
-          ...(e.channelId === undefined ? {} : { channel: e.channelId }),
-          ...(e.outputId === undefined ? {} : { output: e.outputId }),
-          ...(e.level === undefined ? {} : { level: e.level }),
-          ...(e.grade === undefined ? {} : { grade: e.grade }),
-          value: e.value,
-          ...(e.unit === undefined ? {} : { unit: e.unit }),
-          ...(e.setpoint === undefined ? {} : { setpoint: e.setpoint }),
-          rule: e.rule,
-          ...(e.cause === undefined ? {} : { cause: e.cause }),
-          ...(e.by === undefined ? {} : { by: e.by }),
-        },
+        event: eventFields(d.event),
       });
     },
 

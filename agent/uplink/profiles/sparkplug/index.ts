@@ -2,6 +2,7 @@ import type { SparkplugOptions } from '../../../../config/schema/index.js';
 import type { Quality, QualityReason } from '../../../../drivers/reading.js';
 import type { EventDelivery, TelemetryDelivery } from '../../payloads.js';
 import type { BirthChannel, BirthInfo, CommandOutcome, DecodedCommand, GateInput, OutgoingMessage, PlatformProfile, ProfileContext } from '../../profile.js';
+import { eventFields } from '../event-fields.js';
 import { acknowledgeName, alarmLevelName, buildCatalogue, NODE_ALIAS, NODE_METRIC, NODE_TYPE, type ChannelEntry, type NodeMetricKey } from './catalogue.js';
 import { commandRequests } from './commands.js';
 import { parseHostState } from './host-state.js';
@@ -302,21 +303,7 @@ export function createSparkplugProfile(ctx: ProfileContext, options: SparkplugOp
 
     encodeEvent(d: EventDelivery) {
       const e = d.event;
-      const text = JSON.stringify({
-        type: e.type,
-        ...(e.channelId === undefined ? {} : { channel: e.channelId }),
-        ...(e.outputId === undefined ? {} : { output: e.outputId }),
-        ...(e.level === undefined ? {} : { level: e.level }),
-        ...(e.grade === undefined ? {} : { grade: e.grade }),
-        value: e.value,
-        ...(e.unit === undefined ? {} : { unit: e.unit }),
-        ...(e.setpoint === undefined ? {} : { setpoint: e.setpoint }),
-        rule: e.rule,
-        ...(e.cause === undefined ? {} : { cause: e.cause }),
-        ...(e.by === undefined ? {} : { by: e.by }),
-        seq: d.seq,
-        clock: d.clock,
-      });
+      const text = JSON.stringify({ ...eventFields(e), seq: d.seq, clock: d.clock });
       const messages: OutgoingMessage[] = [
         nodeData([{ alias: NODE_ALIAS.lastEvent, timestamp: d.ts, datatype: DataType.String, value: text, ...(d.historical ? { isHistorical: true } : {}) }]),
       ];
