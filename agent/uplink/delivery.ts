@@ -73,8 +73,10 @@ interface Range {
  */
 export class DeliverySession {
   private readonly inflight = new Map<number, InFlight>();
-  /** Messages in flight (a batch may have several). */
+  /** Messages published and not yet answered (a batch may have several). */
   private inflightMessages = 0;
+  /** Messages of batches already taken on, waiting for a window slot: the window counts messages, not batches. */
+  private readonly outgoing: Array<{ id: number; message: OutgoingMessage }> = [];
   private nextId = 1;
   private historicalInflight = 0;
   private readonly live: OutboxRecord[] = [];
@@ -111,6 +113,7 @@ export class DeliverySession {
     const seqs = [...this.inflight.values()].flatMap((f) => f.batch.seqs);
     this.inflight.clear();
     this.inflightMessages = 0;
+    this.outgoing.length = 0;
     this.live.length = 0;
     this.liveSizes.length = 0;
     this.pending.length = 0;
@@ -167,7 +170,8 @@ export class DeliverySession {
   }
 
   private pump(): void {
-    while (!this.stopped && this.used() < this.options.window) {
+    this.drainOutgoing();
+    while (!this.stopped && this.outgoing.length === 0 && this.used() < this.options.window) {
       if (this.liveHead < this.live.length) {
         this.sendLive();
         continue;
@@ -239,10 +243,20 @@ export class DeliverySession {
     }
     const id = this.nextId++;
     this.inflight.set(id, { batch, waiting: batch.messages.length, refusal: undefined, sentAt: performance.now() });
-    this.inflightMessages += batch.messages.length;
     if (batch.historical) this.historicalInflight++;
     this.armStallTimer();
-    for (const message of batch.messages) this.options.publish(message, (outcome) => this.onPuback(id, outcome));
+    for (const message of batch.messages) this.outgoing.push({ id, message });
+    this.drainOutgoing();
+  }
+
+  /** Publishes waiting messages while the window has room (the broker's receive maximum holds per message). */
+  private drainOutgoing(): void {
+    while (!this.stopped && this.outgoing.length > 0 && this.used() < this.options.window) {
+      const next = this.outgoing.shift();
+      if (!next) break;
+      this.inflightMessages++;
+      this.options.publish(next.message, (outcome) => this.onPuback(next.id, outcome));
+    }
   }
 
   private onPuback(id: number, outcome: PublishOutcome): void {

@@ -15,7 +15,10 @@ import type { ClockFlag, EventDelivery, TelemetryDelivery } from './payloads.js'
  */
 export interface PlatformProfile {
   readonly name: string;
-  /** Topic filters to subscribe to for operator commands (only when commands are enabled for the platform). */
+  /**
+   * Topic filters for operator commands: subscribed when commands are enabled for the platform (and, for a
+   * gated profile, always). Without commands enabled, operator commands arriving there are ignored and counted.
+   */
   readonly commandSubscriptions: readonly string[];
   /**
    * Topic filters subscribed to even when commands are disabled: protocol control (a primary host's state, a

@@ -6,7 +6,7 @@ import { effectiveWindow, resolveDelivery, safeUrl, type ResolvedDelivery, type 
 import type { CommandOutcome, ConnectIdentity, DecodedCommand, OutgoingMessage, PlatformCommand, PlatformProfile, ProfileHost, StateStamp } from './profile.js';
 import { createNativeProfile } from './profiles/native.js';
 import { TokenBucket } from './token-bucket.js';
-import { openConnection, type Connection } from './transport.js';
+import { openConnection, type Connection, type PublishOutcome } from './transport.js';
 
 /** online: connected and delivering; held: connected, but a gated profile waits (e.g. for its primary host). */
 export type UplinkState = 'stopped' | 'connecting' | 'waiting' | 'held' | 'online';
@@ -25,10 +25,14 @@ export interface UplinkStats {
   transportHeld: { queued: number; outgoing: number };
   delivered: DeliveryCounters;
   commands: { received: number; done: number; refused: number; failed: number; resultsDropped: number };
+  /** Profile messages outside the data stream (answers, on-demand reports) dropped because the queue overflowed. */
+  profileMessagesDropped: number;
 }
 
 /** Results waiting for a connection, at most this many (older ones are dropped: the platform may resend). */
 const MAX_QUEUED_RESULTS = 100;
+/** Profile messages outside the data stream (answers, on-demand reports, rebirths) waiting for the window. */
+const MAX_QUEUED_SIDE = 1000;
 
 /**
  * The uplink: one broker connection at a time, our own reconnect with capped exponential back-off and full
@@ -55,6 +59,13 @@ export class Uplink {
   private readonly results: CommandOutcome[] = [];
   /** Our QoS 1 messages in flight besides data (results, births, host publishes): they count against the window. */
   private sideInflight = 0;
+  /** Host publishes waiting for a window slot (live only: dropped with the connection). */
+  private readonly sideQueue: OutgoingMessage[] = [];
+  private sideDropped = 0;
+  /** When each side message in flight was published: a broker that stops acknowledging them is dropped too. */
+  private readonly sideSentAt = new Map<number, number>();
+  private nextSideId = 1;
+  private sideStallTimer: NodeJS.Timeout | undefined;
   private gateOpen = false;
   /** The birth of this connection went out (and data started, or will once it is acknowledged). */
   private born = false;
@@ -88,6 +99,7 @@ export class Uplink {
     this.state = 'stopped';
     clearTimeout(this.retryTimer);
     clearTimeout(this.stableTimer);
+    clearTimeout(this.sideStallTimer);
     this.session?.stop();
     this.session = undefined;
     this.connection = undefined;
@@ -129,6 +141,7 @@ export class Uplink {
       transportHeld: this.connection?.held() ?? { queued: 0, outgoing: 0 },
       delivered: { ...this.counters },
       commands: { ...this.commandCounts },
+      profileMessagesDropped: this.sideDropped,
     };
   }
 
@@ -240,6 +253,7 @@ export class Uplink {
       return;
     }
     let waiting = births.length;
+    let next = 0;
     let refused: string | undefined;
     const started = (): void => {
       if (this.connection !== connection || !this.born) return;
@@ -254,15 +268,58 @@ export class Uplink {
       started();
       return;
     }
-    for (const birth of births) {
-      this.sideInflight++;
-      connection.publish(this.wire(birth), (outcome) => {
-        if (this.connection !== connection) return;
-        this.sideInflight--;
-        if (outcome.kind !== 'acked') refused ??= outcome.message;
-        if (--waiting === 0) started();
-      });
-    }
+    // One birth per window slot: a node with many devices must not exceed the broker's receive maximum.
+    const window = this.window ?? 1;
+    const sendMore = (): void => {
+      while (next < births.length && this.sideInflight < window) {
+        const birth = births[next++];
+        if (!birth) break;
+        this.trackSide(connection, (outcome) => {
+          if (outcome.kind !== 'acked') refused ??= outcome.message;
+          if (--waiting === 0) started();
+          else sendMore();
+        }, birth);
+      }
+    };
+    sendMore();
+  }
+
+  /**
+   * Publishes one message outside the data stream, counted against the window until its PUBACK, and watched:
+   * a broker that stops acknowledging is dropped as it is for data.
+   */
+  private trackSide(connection: Connection, done: (outcome: PublishOutcome) => void, message: OutgoingMessage): void {
+    const id = this.nextSideId++;
+    this.sideInflight++;
+    this.sideSentAt.set(id, performance.now());
+    this.armSideStall(connection);
+    connection.publish(this.wire(message), (outcome) => {
+      if (this.connection !== connection) return;
+      this.sideInflight--;
+      this.sideSentAt.delete(id);
+      done(outcome);
+    });
+  }
+
+  private armSideStall(connection: Connection): void {
+    if (this.sideStallTimer) return;
+    const oldest = this.sideSentAt.values().next().value;
+    if (oldest === undefined) return;
+    const timeout = this.delivery.ackTimeoutMs;
+    this.sideStallTimer = setTimeout(() => {
+      this.sideStallTimer = undefined;
+      if (this.connection !== connection) return;
+      const first = this.sideSentAt.values().next().value;
+      if (first === undefined) return;
+      if (performance.now() - first >= timeout) {
+        this.counters.ackTimeouts++;
+        this.log.warn({ reason: `no PUBACK for ${timeout} ms` }, 'broker stopped acknowledging; reconnecting');
+        connection.destroy();
+        return;
+      }
+      this.armSideStall(connection);
+    }, Math.max(0, oldest + timeout - performance.now()));
+    this.sideStallTimer.unref?.();
   }
 
   private startSession(connection: Connection): void {
@@ -304,6 +361,10 @@ export class Uplink {
     const inflightSeqs = this.session?.stop() ?? [];
     this.session = undefined;
     this.sideInflight = 0;
+    this.sideSentAt.clear();
+    this.sideQueue.length = 0;
+    clearTimeout(this.sideStallTimer);
+    this.sideStallTimer = undefined;
     this.born = false;
     this.endProfileSession();
     if (this.state === 'stopped') return;
@@ -366,16 +427,16 @@ export class Uplink {
   }
 
   /**
-   * Results go before data (they are few), inside the same window, so the broker's receive maximum holds; at
-   * most a quarter of the window, so data keeps moving.
+   * Results and host publishes go before data (they are few), inside the same window, so the broker's receive
+   * maximum holds; at most a quarter of the window, so data keeps moving.
    */
   private flushResults(): void {
     const connection = this.connection;
-    const session = this.session;
     const window = this.window;
-    if (!connection || !session || window === null || this.state !== 'online') return;
+    if (!connection || !this.born || window === null) return;
     const budget = Math.max(1, Math.floor(window / 4));
-    while (this.results.length > 0 && this.sideInflight < budget && session.used() < window) {
+    const room = (): boolean => this.sideInflight < budget && (this.session?.used() ?? this.sideInflight) < window;
+    while (this.session && this.results.length > 0 && room()) {
       const outcome = this.results.shift();
       if (!outcome) break;
       let message: OutgoingMessage | null;
@@ -387,17 +448,28 @@ export class Uplink {
       }
       if (message) this.publishSide(connection, message);
     }
+    while (this.sideQueue.length > 0 && room()) {
+      const message = this.sideQueue.shift();
+      if (message) this.publishSide(connection, message);
+    }
   }
 
   /** A QoS 1 message outside the data stream, inside the window; frees its slot on PUBACK. */
   private publishSide(connection: Connection, message: OutgoingMessage): void {
-    this.sideInflight++;
-    connection.publish(this.wire(message), () => {
-      if (this.connection !== connection) return;
-      this.sideInflight--;
+    this.trackSide(connection, () => {
       this.flushResults();
       this.session?.poke();
-    });
+    }, message);
+  }
+
+  /** Queues profile messages for the window (live only: a queue that overflows loses its oldest). */
+  private queueSide(messages: readonly OutgoingMessage[]): void {
+    this.sideQueue.push(...messages);
+    while (this.sideQueue.length > MAX_QUEUED_SIDE) {
+      this.sideQueue.shift();
+      this.sideDropped++;
+    }
+    this.flushResults();
   }
 
   /** Every message passes here right before the wire, in wire order (the profile may stamp a counter). */
@@ -440,13 +512,11 @@ export class Uplink {
   private host(): ProfileHost {
     return {
       publish: (messages) => {
-        const connection = this.connection;
-        if (!connection || !this.born) return;
-        for (const message of messages) this.publishSide(connection, message);
+        if (!this.connection || !this.born) return;
+        this.queueSide(messages);
       },
       rebirth: () => {
-        const connection = this.connection;
-        if (!connection || !this.born) return;
+        if (!this.connection || !this.born) return;
         let births: readonly OutgoingMessage[];
         try {
           births = asMessages(this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth, latest: this.latestValues() }));
@@ -455,7 +525,7 @@ export class Uplink {
           return;
         }
         this.log.info('rebirth requested by the platform');
-        for (const birth of births) this.publishSide(connection, birth);
+        this.queueSide(births);
       },
       setGate: (open) => {
         if (open === this.gateOpen) return;
