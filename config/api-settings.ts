@@ -36,7 +36,7 @@ export const apiSettingsSchema: convict.Schema<ApiSettings> = {
     env: 'VIGIL_API_SOCKET',
   },
   tcpPort: {
-    doc: 'Also serve the local API on 127.0.0.1 at this port (loopback only; anyone on the box can use it). Unset: socket only.',
+    doc: 'Also serve the local API on 127.0.0.1 at this port, read-only (GET endpoints; commands need the socket, since anyone on the box can use this port). Unset: socket only.',
     format: portFormat,
     nullable: true,
     default: null,

@@ -21,7 +21,7 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Unix socket path (already claimed with claimSocketPath). */
   socketPath?: string;
-  /** Also listen on 127.0.0.1 at this port (0: any free port, for tests). */
+  /** Also listen on 127.0.0.1 at this port, read-only (GET only) (0: any free port, for tests). */
   tcpPort?: number;
   version?: string;
 }
@@ -124,7 +124,8 @@ function unknownParams(url: URL, allowed: readonly string[]): void {
 
 /**
  * The local API: HTTP/1.1 over a Unix socket (file permissions are the access control) and, when configured,
- * over loopback TCP. Read-only views of the running agent, plus operator commands through the one command path.
+ * over loopback TCP. Read-only views of the running agent, plus operator commands through the one command path
+ * (on the socket only: loopback TCP is read-only).
  * A bad request gets a 4xx with a JSON error; nothing a client sends can stop the agent.
  */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
@@ -145,6 +146,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (!routes.some((r) => r.method === req.method)) {
       const allow = routes.map((r) => r.method).join(', ');
       throw new HttpError(405, `${path} takes ${allow}, not ${req.method ?? '?'}`, { allow });
+    }
+    // Any local user can reach loopback TCP and the X-Vigil-By name is self-declared: only the socket, whose
+    // file permissions decide who connects, may move relays.
+    if (transport === 'local-tcp' && req.method !== 'GET') {
+      const socket = options.socketPath ? ` (${options.socketPath})` : '';
+      throw new HttpError(
+        403,
+        `the loopback TCP port is read-only: ${req.method ?? '?'} ${path} is taken only on the Unix socket${socket}, whose 0660 permissions are the access control (vigil CLI commands use it)`,
+      );
     }
 
     switch (path) {

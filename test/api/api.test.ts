@@ -292,8 +292,8 @@ describe('local API over the Unix socket of a running agent', () => {
     const answer = await raw({ port: free }, 'GET', '/v1/status');
     expect(answer.status).toBe(200);
     expect((JSON.parse(answer.body) as StatusSnapshot).site.id).toBe('tank');
+    // Read-only: commands are for the socket (test/api/tcp-read-only.test.ts).
     const command = await raw({ port: free }, 'POST', '/v1/commands', JSON.stringify({ action: 'force', output: 'lamp', state: 'on', for: '20s' }));
-    expect(command.status).toBe(200);
-    expect(site.agent.outputs.status('lamp')?.override?.by).toBe('local-tcp:cli');
+    expect(command.status).toBe(403);
   });
 });
