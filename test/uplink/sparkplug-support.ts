@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { CommandHandler, type AlarmCommands, type OutputCommands } from '../../agent/commands/index.js';
-import { openOutbox, type Outbox } from '../../agent/outbox/index.js';
 import { Uplink, type BirthChannel, type CommandOptions, type LatestValue, type OutboxReader, type TelemetryPayload, type UplinkOptions } from '../../agent/uplink/index.js';
 import { createSparkplugProfile, SPARKPLUG_ACTIONS } from '../../agent/uplink/profiles/sparkplug/index.js';
 import type { SparkplugOptions } from '../../config/schema/index.js';
+import { openTempOutbox, testClock } from '../support/platform-profile.js';
 
 /**
  * The independent decoder for the Sparkplug tests: Eclipse Tahu's sparkplug-payload (protobufjs generated from
@@ -250,8 +247,6 @@ export const CHANNELS: readonly BirthChannel[] = [
   { id: 'tank2.co', deviceId: 'tank2', unit: 'ppm' },
 ];
 
-export const testClock = { stamp: () => ({ wallTs: Date.now(), monoTs: performance.now(), clockSynced: true }) };
-
 export function gas(channelId: string, value: number | null, extra: Partial<TelemetryPayload> = {}): TelemetryPayload {
   return {
     channelId,
@@ -318,14 +313,4 @@ export function sparkplugUplink(o: SparkplugUplinkOptions): Uplink {
   });
 }
 
-export async function openTempOutbox(): Promise<{ outbox: Outbox; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-sparkplug-'));
-  const outbox = await openOutbox({ dir, maxBytes: 64 * 1024 * 1024, flushIntervalMs: 20 });
-  return {
-    outbox,
-    async close() {
-      await outbox.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+export { openTempOutbox, testClock };
