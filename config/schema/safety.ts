@@ -268,6 +268,13 @@ export const gpioInput = z
       .enum(['contact', 'counter'])
       .default('contact')
       .meta({ description: 'contact: on/off (lid, detector contact, fan running); counter: counts pulses (rain-gauge tips).' }),
+    bias: z
+      .enum(['as-is', 'pull-up', 'pull-down', 'disabled'])
+      .default('as-is')
+      .meta({
+        description:
+          "The line's internal resistor: pull-up for a dry contact to ground, pull-down for one to 3.3 V; as-is leaves the firmware's setting (config.txt). Set by the character device backend; the sysfs backend cannot, and says so.",
+      }),
     debounce: duration.prefault('50ms').meta({ description: 'A change must hold this long to count (contacts bounce).' }),
     interval: duration.prefault('5s').meta({ description: 'Report interval (changes of a contact are reported at once).' }),
     perPulse: z.number().positive().default(1).meta({ description: 'Counter: engineering units per pulse (0.2 mm per tip).' }),

@@ -29,6 +29,7 @@ import {
   logicalLevel,
   physicalLevel,
   type GpioBackend,
+  type GpioBias,
   type GpioInputLine,
   type GpioLine,
   type GpioOutputLine,
@@ -87,7 +88,7 @@ export async function createChardevBackend(options: ChardevBackendOptions = {}):
       return output;
     },
     async openInput(line, inputOptions) {
-      const input = await ChardevInputLine.open(context, await resolve(line), line.activeLow, inputOptions.debounceMs, (self) =>
+      const input = await ChardevInputLine.open(context, await resolve(line), line.activeLow, inputOptions.debounceMs, inputOptions.bias ?? 'as-is', (self) =>
         open.delete(self),
       );
       open.add(input);
@@ -258,14 +259,15 @@ class ChardevInputLine implements GpioInputLine {
     at: ResolvedGpioLine,
     activeLow: boolean,
     debounceMs: number,
+    bias: GpioBias,
     onRelease: (self: ChardevInputLine) => void,
   ): Promise<ChardevInputLine> {
     // The starting level comes from gpioget, just before gpiomon takes the line; from then on every edge says
     // which way the wire went. An edge in the instant between the two is only seen at the next edge.
-    const initial = parseGpiogetLevel(await context.tools.run('gpioget', gpiogetArgs(context.version, at.chipName, at.offset)));
+    const initial = parseGpiogetLevel(await context.tools.run('gpioget', gpiogetArgs(context.version, at.chipName, at.offset, bias)));
     const debouncer = new LevelDebouncer(logicalLevel(initial, activeLow), debounceMs, context.now);
     const line = new ChardevInputLine(at, debouncer, onRelease);
-    const monitor = await takeLine(context, 'gpiomon', gpiomonArgs(context.version, at.chipName, at.offset), at, (text) => {
+    const monitor = await takeLine(context, 'gpiomon', gpiomonArgs(context.version, at.chipName, at.offset, bias), at, (text) => {
       const event = parseGpiomonEvent(text, context.version);
       if (event && event.offset === at.offset) debouncer.feed(logicalLevel(event.rising, activeLow));
     });

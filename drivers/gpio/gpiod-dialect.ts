@@ -1,4 +1,5 @@
 import type { GpioChipInfo } from './line-catalog.js';
+import type { GpioBias } from './types.js';
 
 /**
  * The libgpiod command-line tools speak two dialects. v1 (1.6.x, Debian 12 / Raspberry Pi OS Bookworm):
@@ -166,10 +167,20 @@ export function gpiosetArgs(version: Pick<GpiodVersion, 'major'>, chip: string, 
   return ['--banner', '--consumer', CONSUMER, '--chip', chip, assignment];
 }
 
+/**
+ * The bias option of gpioget/gpiomon: v1 spells "disable" and accepts "as-is"; v2 spells "disabled" and leaves
+ * the bias unchanged when the option is absent.
+ */
+export function biasArgs(version: Pick<GpiodVersion, 'major'>, bias: GpioBias = 'as-is'): string[] {
+  if (bias === 'as-is') return [];
+  if (version.major === 1) return [`--bias=${bias === 'disabled' ? 'disable' : bias}`];
+  return [`--bias=${bias}`];
+}
+
 /** Reads one line once (it is requested as an input for that instant). */
-export function gpiogetArgs(version: Pick<GpiodVersion, 'major'>, chip: string, offset: number): string[] {
-  if (version.major === 1) return [chip, String(offset)];
-  return ['--chip', chip, String(offset)];
+export function gpiogetArgs(version: Pick<GpiodVersion, 'major'>, chip: string, offset: number, bias?: GpioBias): string[] {
+  if (version.major === 1) return [...biasArgs(version, bias), chip, String(offset)];
+  return [...biasArgs(version, bias), '--chip', chip, String(offset)];
 }
 
 /** Lists the lines of one chip (v2 would take a bare argument for a line name). */
@@ -178,9 +189,9 @@ export function gpioinfoArgs(version: Pick<GpiodVersion, 'major'>, chip: string)
 }
 
 /** Watches one line for both edges, one flushed output line per event. */
-export function gpiomonArgs(version: Pick<GpiodVersion, 'major'>, chip: string, offset: number): string[] {
-  if (version.major === 1) return ['--line-buffered', `--format=${GPIOMON_FORMAT}`, chip, String(offset)];
-  return ['--banner', '--consumer', CONSUMER, '--edges=both', `--format=${GPIOMON_FORMAT}`, '--chip', chip, String(offset)];
+export function gpiomonArgs(version: Pick<GpiodVersion, 'major'>, chip: string, offset: number, bias?: GpioBias): string[] {
+  if (version.major === 1) return ['--line-buffered', ...biasArgs(version, bias), `--format=${GPIOMON_FORMAT}`, chip, String(offset)];
+  return ['--banner', '--consumer', CONSUMER, '--edges=both', ...biasArgs(version, bias), `--format=${GPIOMON_FORMAT}`, '--chip', chip, String(offset)];
 }
 
 /** v2 prints this once the line is requested ("Setting line '17'...", "Monitoring line '17'..."). */

@@ -102,7 +102,7 @@ export class GpioInputs {
     if (channel.opening) return;
     channel.opening = true;
     try {
-      const line = await this.backend.openInput(channel.spec.line, { debounceMs: channel.spec.debounce });
+      const line = await this.backend.openInput(channel.spec.line, { debounceMs: channel.spec.debounce, bias: channel.spec.bias });
       if (!this.running) {
         await line.release();
         return;

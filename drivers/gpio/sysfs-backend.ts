@@ -100,6 +100,13 @@ export async function createSysfsBackend(options: SysfsBackendOptions = {}): Pro
 
     async openInput(line, inputOptions) {
       const at = await resolve(line);
+      const bias = inputOptions.bias ?? 'as-is';
+      if (bias !== 'as-is') {
+        // A floating contact reads noise: refuse rather than pretend. The firmware can set it instead.
+        throw new Error(
+          `${at.text}: bias ${bias} cannot be set through sysfs; use the character device backend, or set it in /boot/firmware/config.txt (e.g. "gpio=${at.offset}=ip,${bias === 'pull-up' ? 'pu' : bias === 'pull-down' ? 'pd' : 'pn'}") and write bias: as-is`,
+        );
+      }
       const gpio = await exportLine(at, 'in', 'both');
       const debouncer = new LevelDebouncer(logicalLevel(gpio.readSync() === 1, line.activeLow), inputOptions.debounceMs, now);
       let failure: string | null = null;

@@ -47,9 +47,14 @@ export interface GpioInputLine {
   release(): Promise<void>;
 }
 
+/** The line's internal resistor; as-is leaves whatever the firmware or an earlier user set. */
+export type GpioBias = 'as-is' | 'pull-up' | 'pull-down' | 'disabled';
+
 export interface GpioInputOptions {
   /** A change of the wire must hold this long before it counts; 0 = every edge counts. */
   debounceMs: number;
+  /** Default as-is. */
+  bias?: GpioBias;
 }
 
 export interface GpioBackend {

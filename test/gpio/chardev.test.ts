@@ -151,6 +151,15 @@ describe.each([
     expect(contact.read()).toBe(true);
   });
 
+  it('requests the bias the site asks for, in the dialect of the tools', async () => {
+    const fake = await fakeWorld(version);
+    const backend = await chardev(fake);
+    await backend.openInput({ line: 'GPIO27', activeLow: true }, { debounceMs: 0, bias: 'pull-up' });
+    expect(fake.held(27)).toMatchObject({ tool: 'gpiomon', bias: 'pull-up' });
+    await backend.openInput({ line: 5, activeLow: false }, { debounceMs: 0, bias: 'disabled' });
+    expect(fake.held(5)).toMatchObject({ bias: version.startsWith('1.') ? 'disable' : 'disabled' });
+  });
+
   it('reads activeLow inputs inverted', async () => {
     const fake = await fakeWorld(version);
     await fake.setWire(5, false);

@@ -193,6 +193,13 @@ describe('tool arguments', () => {
     expect(gpiomonArgs({ major: 1 }, 'gpiochip0', 27)).toEqual(['--line-buffered', '--format=%o %e', 'gpiochip0', '27']);
   });
 
+  it('bias: v1 spells "disable" and takes as-is; v2 spells "disabled" and leaves the bias alone without the option', () => {
+    expect(gpiomonArgs({ major: 1 }, 'gpiochip0', 27, 'pull-up')).toEqual(['--line-buffered', '--bias=pull-up', '--format=%o %e', 'gpiochip0', '27']);
+    expect(gpiogetArgs({ major: 1 }, 'gpiochip0', 27, 'disabled')).toEqual(['--bias=disable', 'gpiochip0', '27']);
+    expect(gpiogetArgs({ major: 2 }, 'gpiochip0', 27, 'disabled')).toEqual(['--bias=disabled', '--chip', 'gpiochip0', '27']);
+    expect(gpiogetArgs({ major: 2 }, 'gpiochip0', 27, 'as-is')).toEqual(['--chip', 'gpiochip0', '27']);
+  });
+
   it('v2 holds by default, names the chip with --chip and announces itself with --banner', () => {
     const set = gpiosetArgs({ major: 2 }, 'gpiochip0', 17, false);
     expect(set).toContain('--banner');

@@ -160,6 +160,16 @@ describe('sysfs line resolution: label → base → global number', () => {
     await backend.close();
   });
 
+  it('refuses a bias it cannot set, saying how the firmware can, and exports nothing', async () => {
+    const onoff = recordingOnoff();
+    const backend = await createGpioBackend('sysfs', { sysfsRoot: await fakeSysfs('pi5', PI5), sysfsGpio: onoff.factory });
+    await expect(backend.openInput({ line: 'GPIO27', activeLow: true }, { debounceMs: 0, bias: 'pull-up' })).rejects.toThrow(
+      /bias pull-up cannot be set through sysfs.*character device backend.*config\.txt.*gpio=17=ip,pu/,
+    );
+    expect(onoff.exported).toEqual([]);
+    await backend.close();
+  });
+
   it('names what is here when a chip label is wrong', async () => {
     const backend = await createGpioBackend('sysfs', { sysfsRoot: await fakeSysfs('pi5', PI5) });
     const error = await backend.resolve({ chip: 'pinctrl-bcm2711', line: 17, activeLow: false }).catch((e: unknown) => e);

@@ -42,9 +42,11 @@ function parse(valueOptions) {
 }
 
 const KNOWN = {
-  1: { gpioset: ['mode'], gpiomon: ['format', 'line-buffered'], gpioget: [], gpioinfo: [], gpiodetect: [] },
-  2: { gpioset: ['banner', 'consumer', 'chip'], gpiomon: ['banner', 'consumer', 'chip', 'edges', 'format'], gpioget: ['chip'], gpioinfo: ['chip'], gpiodetect: [] },
+  1: { gpioset: ['mode'], gpiomon: ['format', 'line-buffered', 'bias'], gpioget: ['bias'], gpioinfo: [], gpiodetect: [] },
+  2: { gpioset: ['banner', 'consumer', 'chip'], gpiomon: ['banner', 'consumer', 'chip', 'edges', 'format', 'bias'], gpioget: ['chip', 'bias'], gpioinfo: ['chip'], gpiodetect: [] },
 };
+/** The bias values each dialect's tools accept (v1 spells "disable", v2 "disabled" and has no "as-is"). */
+const BIASES = { 1: ['as-is', 'disable', 'pull-down', 'pull-up'], 2: ['pull-down', 'pull-up', 'disabled'] };
 
 if (args[0] === '--version') {
   process.stdout.write(`${tool} (libgpiod) v${config.version}\nCopyright (C) 2017-2023 Bartosz Golaszewski\n`);
@@ -55,6 +57,7 @@ const { options, positional } = parse(['mode', 'format', 'consumer', 'chip', 'ed
 for (const name of Object.keys(options)) {
   if (!KNOWN[major][tool].includes(name)) fail(`unrecognized option '--${name}'`);
 }
+if (options.bias !== undefined && !BIASES[major].includes(options.bias)) fail(`invalid bias: ${options.bias}`);
 
 /** The chip and offsets this call is about: v1 positionally, v2 with --chip. */
 function target() {
@@ -139,7 +142,7 @@ switch (tool) {
     const { chip, rest } = target();
     const offset = Number(rest[0]);
     let level = wire(chip.name, offset);
-    takeOrFail(chip, offset, { tool, consumer: major === 1 ? 'gpiomon' : (options.consumer ?? 'gpiomon'), direction: 'input' });
+    takeOrFail(chip, offset, { tool, consumer: major === 1 ? 'gpiomon' : (options.consumer ?? 'gpiomon'), direction: 'input', bias: options.bias ?? 'as-is' });
     log(`gpiomon ${chip.name} ${offset} pid ${process.pid}`);
     const falling = major === 1 ? 0 : 2;
     const poll = setInterval(() => {
