@@ -164,7 +164,7 @@ describe('sysfs line resolution: label → base → global number', () => {
     const onoff = recordingOnoff();
     const backend = await createGpioBackend('sysfs', { sysfsRoot: await fakeSysfs('pi5', PI5), sysfsGpio: onoff.factory });
     await expect(backend.openInput({ line: 'GPIO27', activeLow: true }, { debounceMs: 0, bias: 'pull-up' })).rejects.toThrow(
-      /bias pull-up cannot be set through sysfs.*character device backend.*config\.txt.*gpio=17=ip,pu/,
+      /bias pull-up cannot be set through sysfs.*character device backend.*config\.txt.*gpio=27=ip,pu/,
     );
     expect(onoff.exported).toEqual([]);
     await backend.close();
