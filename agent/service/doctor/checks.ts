@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { isSerialBus, type Site } from '../../../config/schema/index.js';
 import { formatErrors, loadSettings, loadSite, SettingsError, type Settings } from '../../../config/index.js';
-import { readBrokerCredentials } from '../../uplink/index.js';
+import { readBrokerCredentials, type BrokerCredentials } from '../../uplink/index.js';
 import { findExecutable } from '../executables.js';
 import { currentUser, primaryGid, readGroups, tryRun, userInGroup, userName } from './system.js';
 import type { CheckResult } from './types.js';
@@ -32,7 +32,7 @@ function canReadWrite(path: string): boolean {
   }
 }
 
-const isRoot = (): boolean => process.getuid?.() === 0;
+export const isRoot = (): boolean => process.getuid?.() === 0;
 
 // ————— Node.js —————
 
@@ -226,32 +226,87 @@ export function checkDataDir(settings: Settings, env: DoctorEnvironment): CheckR
 
 // ————— broker —————
 
-function describeBrokerError(error: unknown, url: URL, timeoutMs: number): { detail: string; hint: string } {
+/** Where the broker's settings live, for the hints: the VIGIL_MQTT_* settings, or a platform of the site file. */
+export interface BrokerSource {
+  url: string;
+  credentials: string;
+  ca: string;
+}
+
+const SETTINGS_SOURCE: BrokerSource = {
+  url: 'VIGIL_MQTT_URL',
+  credentials: 'VIGIL_MQTT_USERNAME_FILE / VIGIL_MQTT_PASSWORD_FILE (or the client certificate)',
+  ca: 'VIGIL_MQTT_CA_FILE',
+};
+
+export function brokerHostPort(url: URL): { host: string; port: number } {
+  const defaults: Record<string, number> = { 'mqtt:': 1883, 'tcp:': 1883, 'mqtts:': 8883, 'ssl:': 8883, 'ws:': 80, 'wss:': 443 };
+  return { host: url.hostname, port: url.port ? Number(url.port) : (defaults[url.protocol] ?? 1883) };
+}
+
+export const isSecureUrl = (url: URL): boolean => url.protocol === 'mqtts:' || url.protocol === 'wss:' || url.protocol === 'ssl:';
+
+export function describeBrokerError(error: unknown, url: URL, timeoutMs: number, source: BrokerSource = SETTINGS_SOURCE): { detail: string; hint: string } {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
-  const where = `${url.hostname}:${url.port || (url.protocol === 'mqtts:' || url.protocol === 'ssl:' ? '8883' : '1883')}`;
-  if (code === 'ECONNREFUSED') return { detail: `${where}: connection refused (nothing listens there)`, hint: 'check the host and port in VIGIL_MQTT_URL, and that the broker runs' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { detail: `${url.hostname}: name not found`, hint: 'check the host name in VIGIL_MQTT_URL and the DNS of this network (resolvectl status)' };
+  const { host, port } = brokerHostPort(url);
+  const where = `${host}:${port}`;
+  if (code === 'ECONNREFUSED') return { detail: `${where}: connection refused (nothing listens there)`, hint: `check the host and port in ${source.url}, and that the broker runs` };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { detail: `${url.hostname}: name not found`, hint: `check the host name in ${source.url} and the DNS of this network (resolvectl status)` };
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { detail: `${where}: no route`, hint: 'the network is down or has no route there: check the cable, the cellular modem, `ip route`' };
   if (code === 'TIMEOUT') return { detail: `${where}: no answer within ${Math.round(timeoutMs / 1000)} s`, hint: 'a firewall or the APN drops the traffic, or the port is wrong; try from another machine on the same network' };
   if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME/.test(code)) {
     const expired = code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID';
     return {
       detail: `${where}: TLS certificate not accepted (${code})`,
-      hint: expired ? 'the clock may be wrong (see Clock sync), or the certificate really expired' : "set VIGIL_MQTT_CA_FILE to the PEM of the CA that signed the broker's certificate",
+      hint: expired ? 'the clock may be wrong (see Clock sync), or the certificate really expired' : `set ${source.ca} to the PEM of the CA that signed the broker's certificate`,
     };
   }
   if (code === 5 || code === 4 || code === 134 || code === 135 || /not authori[sz]ed|bad user name or password/i.test(message)) {
-    return { detail: `${where}: the broker refused the credentials (${message})`, hint: 'check VIGIL_MQTT_USERNAME_FILE / VIGIL_MQTT_PASSWORD_FILE (or the client certificate) with the platform operator' };
+    return { detail: `${where}: the broker refused the credentials (${message})`, hint: `check ${source.credentials} with the platform operator` };
   }
-  return { detail: `${where}: ${message}${typeof code === 'string' || typeof code === 'number' ? ` (${code})` : ''}`, hint: 'check VIGIL_MQTT_URL and the network' };
+  return { detail: `${where}: ${message}${typeof code === 'string' || typeof code === 'number' ? ` (${code})` : ''}`, hint: `check ${source.url} and the network` };
+}
+
+export type ProbeOutcome = { ok: true; ms: number } | { ok: false; error: unknown };
+
+/**
+ * An MQTT CONNECT with these credentials, then a disconnect. A client id of its own: the gateway's would push
+ * the running agent off the broker (and fire its will).
+ */
+export async function mqttLogin(url: string, protocol: '5' | '3.1.1', credentials: BrokerCredentials, timeoutMs: number): Promise<ProbeOutcome> {
+  const client = mqtt.connect(url, {
+    clientId: `vigil-doctor-${process.pid}-${Date.now().toString(36)}`,
+    protocolVersion: protocol === '3.1.1' ? 4 : 5,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: timeoutMs,
+    ...(credentials.username === undefined ? {} : { username: credentials.username }),
+    ...(credentials.password === undefined ? {} : { password: credentials.password.reveal() }),
+    ...(credentials.ca === undefined ? {} : { ca: credentials.ca }),
+    ...(credentials.cert === undefined ? {} : { cert: credentials.cert }),
+    ...(credentials.key === undefined ? {} : { key: credentials.key.reveal() }),
+  });
+  const started = Date.now();
+  const outcome = await new Promise<ProbeOutcome>((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, error: Object.assign(new Error('timeout'), { code: 'TIMEOUT' }) }), timeoutMs);
+    const done = (result: ProbeOutcome): void => {
+      clearTimeout(timer);
+      resolve(result);
+    };
+    client.once('connect', () => done({ ok: true, ms: Date.now() - started }));
+    client.once('error', (error) => done({ ok: false, error }));
+    client.once('close', () => done({ ok: false, error: Object.assign(new Error('connection closed by the broker'), { code: 'CLOSED' }) }));
+  });
+  client.end(true);
+  return outcome;
 }
 
 export async function checkBroker(settings: Settings, env: DoctorEnvironment): Promise<CheckResult> {
   const title = 'Broker';
   const mqttSettings = settings.mqtt;
   if (!mqttSettings.url) {
-    return warn('broker', title, 'no broker configured: readings and events are kept in the outbox, not sent', 'set VIGIL_MQTT_URL=mqtts://host:8883 in /etc/vigil/vigil.env, then sudo systemctl restart vigil');
+    return warn('broker', title, 'no broker configured: readings and events are kept in the outbox, not sent', 'set VIGIL_MQTT_URL=mqtts://host:8883 in /etc/vigil/vigil.env (or list platforms in the site file), then sudo systemctl restart vigil');
   }
   const url = new URL(mqttSettings.url);
   let credentials;
@@ -269,34 +324,9 @@ export async function checkBroker(settings: Settings, env: DoctorEnvironment): P
     if (!isRoot()) return warn('broker', title, detail, `the credential files are readable by ${env.serviceUser} only: run sudo vigil doctor`);
     return fail('broker', title, detail, 'check the VIGIL_MQTT_*_FILE paths in /etc/vigil/vigil.env');
   }
-  // A client id of its own: the gateway's would push the running agent off the broker (and fire its will).
-  const client = mqtt.connect(mqttSettings.url, {
-    clientId: `vigil-doctor-${process.pid}-${Date.now().toString(36)}`,
-    protocolVersion: mqttSettings.protocol === '3.1.1' ? 4 : 5,
-    clean: true,
-    reconnectPeriod: 0,
-    connectTimeout: env.brokerTimeoutMs,
-    ...(credentials.username === undefined ? {} : { username: credentials.username }),
-    ...(credentials.password === undefined ? {} : { password: credentials.password.reveal() }),
-    ...(credentials.ca === undefined ? {} : { ca: credentials.ca }),
-    ...(credentials.cert === undefined ? {} : { cert: credentials.cert }),
-    ...(credentials.key === undefined ? {} : { key: credentials.key.reveal() }),
-  });
-  const started = Date.now();
-  const outcome = await new Promise<{ ok: true } | { ok: false; error: unknown }>((resolve) => {
-    const timer = setTimeout(() => resolve({ ok: false, error: Object.assign(new Error('timeout'), { code: 'TIMEOUT' }) }), env.brokerTimeoutMs);
-    const done = (result: { ok: true } | { ok: false; error: unknown }): void => {
-      clearTimeout(timer);
-      resolve(result);
-    };
-    client.once('connect', () => done({ ok: true }));
-    client.once('error', (error) => done({ ok: false, error }));
-    client.once('close', () => done({ ok: false, error: Object.assign(new Error('connection closed by the broker'), { code: 'CLOSED' }) }));
-  });
-  client.end(true);
+  const outcome = await mqttLogin(mqttSettings.url, mqttSettings.protocol, credentials, env.brokerTimeoutMs);
   if (outcome.ok) {
-    const secure = url.protocol === 'mqtts:' || url.protocol === 'wss:' || url.protocol === 'ssl:';
-    return ok('broker', title, `${mqttSettings.url}: MQTT connection accepted in ${Date.now() - started} ms${secure ? ' (TLS verified)' : ''}${credentials.username ? ` as ${credentials.username}` : ''}`);
+    return ok('broker', title, `${mqttSettings.url}: MQTT connection accepted in ${outcome.ms} ms${isSecureUrl(url) ? ' (TLS verified)' : ''}${credentials.username ? ` as ${credentials.username}` : ''}`);
   }
   const { detail, hint } = describeBrokerError(outcome.error, url, env.brokerTimeoutMs);
   return fail('broker', title, detail, hint);

@@ -2,6 +2,7 @@ import { TIMESYNC_FLAG_FILE } from '../../clock/index.js';
 import { checkBroker, checkClock, checkDataDir, checkDisk, checkGpio, checkNode, checkSerial, checkService, checkSettings, checkSite, type DoctorEnvironment } from './checks.js';
 import { existsSync } from 'node:fs';
 import { readEnvFile, SERVICE_ENV_FILE } from './env-file.js';
+import { checkPlatformBrokers } from './platforms.js';
 import type { CheckResult, CheckStatus, DoctorReport } from './types.js';
 
 export type { CheckResult, CheckStatus, DoctorReport } from './types.js';
@@ -54,7 +55,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(await guardAsync('clock', 'Clock sync', () => checkClock(environment)));
   checks.push(guard('disk', 'Disk space', () => checkDisk(settings)));
   checks.push(guard('data-dir', 'Data folder', () => checkDataDir(settings, environment)));
-  checks.push(await guardAsync('broker', 'Broker', () => checkBroker(settings, environment)));
+  // A site that lists platforms connects to them, not to the VIGIL_MQTT_* broker (agent/main/uplink.ts).
+  if (site?.platforms && site.platforms.length > 0) checks.push(...(await checkPlatformBrokers(site.platforms, environment)));
+  else checks.push(await guardAsync('broker', 'Broker', () => checkBroker(settings, environment)));
   checks.push(await guardAsync('service', 'Service', () => checkService()));
   const counts: Record<CheckStatus, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
   for (const check of checks) counts[check.status] += 1;

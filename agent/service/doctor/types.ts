@@ -2,7 +2,10 @@
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface CheckResult {
-  /** Stable id for scripts: node, settings, config, serial, gpio, clock, disk, data-dir, broker, service. */
+  /**
+   * Stable id for scripts: node, settings, config, serial, gpio, clock, disk, data-dir, broker (or, for a site
+   * with platforms, broker:<platform id> for each), service.
+   */
   id: string;
   title: string;
   status: CheckStatus;
