@@ -117,6 +117,9 @@ describe('local API over the Unix socket of a running agent', () => {
     const site = await tank();
     const client = new ApiClient(site.socket);
     await statusUntil(client, (s) => s.channels.find((c) => c.id === 'tank.ch4')?.value === 4, 'first reading');
+    // The fan may have started fail-safe before the first reading and be held by its minimum on-time: wait until
+    // it is off, so the gas rise below is what switches it on.
+    await statusUntil(client, (s) => s.outputs.find((o) => o.id === 'fan')?.state === 'off', 'fan off after start-up');
     const seen: SafetyEvent[] = [];
     const stop = new AbortController();
     const following = client.followEvents((event) => seen.push(event), { signal: stop.signal });
