@@ -7,7 +7,7 @@
  *
  * Usage: npm run bench [-- --quick] [--only bus,outbox] [--out docs/performance.md]
  *   --quick  short runs (a few minutes in all): the same figures, with less time behind each one.
- *   --only   a subset; the others are left out of the document.
+ *   --only   a subset: its sections of an existing document are replaced, the others stay as they were.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -401,6 +401,12 @@ function gitCommit(): string {
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
+function mosquittoVersion(): string {
+  const binary = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((path) => existsSync(path)) ?? 'mosquitto';
+  const out = spawnSync(binary, ['-h'], { encoding: 'utf8' });
+  return `${out.stdout ?? ''}${out.stderr ?? ''}`.split('\n')[0]?.trim() || 'not found';
+}
+
 function machine(): string[][] {
   const cpu = cpus();
   return [
@@ -408,7 +414,7 @@ function machine(): string[][] {
     ['RAM', `${fmt(totalmem() / 2 ** 30, 1)} GiB`],
     ['OS', osName()],
     ['Node.js', process.version],
-    ['mosquitto', (spawnSync('sh', ['-c', 'mosquitto -h 2>&1 | head -1'], { encoding: 'utf8' }).stdout || 'not found').trim()],
+    ['mosquitto', mosquittoVersion()],
   ];
 }
 
@@ -440,6 +446,15 @@ async function runBench(bench: Bench, dir: string): Promise<Outcome> {
   } catch (error) {
     return { bench, error: `no figures: ${(error as Error).message}`, seconds, command };
   }
+}
+
+/** Replaces the `## bench:NAME` sections of a generated page by new ones (appending those it lacks). */
+function mergeSections(page: string, sections: ReadonlyMap<string, string>): string {
+  const parts = page.split(/\n(?=## bench:)/);
+  const header = parts.shift() ?? '';
+  const existing = new Map(parts.map((part) => [/^## bench:(\S+)/.exec(part)?.[1] ?? '', part.replace(/\n+$/, '')]));
+  for (const [name, section] of sections) existing.set(name, section);
+  return `${[header.replace(/\n+$/, ''), ...existing.values()].join('\n\n')}\n`;
 }
 
 function selected(): Bench[] {
@@ -493,18 +508,28 @@ async function main(): Promise<void> {
     'The machine is shared: a load average above the core count means other work ran beside the benchmarks, which',
     'lowers throughput figures and raises latency tails.',
   ];
+  const sections = new Map<string, string>();
   for (const o of outcomes) {
-    doc.push('', `## bench:${o.bench.name}`, '', `${o.bench.about[0]!.toUpperCase()}${o.bench.about.slice(1)}`, '', `Command: \`${o.command}\` (${fmt(o.seconds)} s).`, '');
-    if (o.error !== undefined) doc.push(`**Failed**: ${o.error}. No figures.`);
+    const lines = [`## bench:${o.bench.name}`, '', `${o.bench.about[0]!.toUpperCase()}${o.bench.about.slice(1)}`, '', `Command: \`${o.command}\` (${fmt(o.seconds)} s).`];
+    if (args.only) lines.push(`Run on its own on ${date.toISOString().replace(/\.\d+Z$/, 'Z')}, load average ${fmt(loadStart[0], 2)} → ${fmt(loadEnd[0], 2)}.`);
+    lines.push('');
+    if (o.error !== undefined) lines.push(`**Failed**: ${o.error}. No figures.`);
     else {
       try {
-        doc.push(o.bench.render(o.json));
+        lines.push(o.bench.render(o.json));
       } catch (error) {
-        doc.push(`**Figures could not be read**: ${(error as Error).message}`);
+        lines.push(`**Figures could not be read**: ${(error as Error).message}`);
       }
     }
+    sections.set(o.bench.name, lines.join('\n'));
   }
-  writeFileSync(OUT, `${doc.join('\n')}\n`);
+  if (args.only && existsSync(OUT)) {
+    // A subset re-run replaces only its own sections of the existing page; the rest, and its header, stay.
+    writeFileSync(OUT, mergeSections(readFileSync(OUT, 'utf8'), sections));
+  } else {
+    for (const section of sections.values()) doc.push('', section);
+    writeFileSync(OUT, `${doc.join('\n')}\n`);
+  }
   const failed = outcomes.filter((o) => o.error !== undefined);
   console.log(`\nnpm run bench: wrote ${OUT} (${outcomes.length - failed.length}/${outcomes.length} benchmarks${failed.length > 0 ? `; failed: ${failed.map((o) => o.bench.name).join(', ')}` : ''})`);
   if (failed.length > 0) process.exitCode = 1;

@@ -165,7 +165,8 @@ export function checkDecisions(
   const drafts: SafetyEvent[] = [];
   // The process that produced a seq: one more after each skipped range below it.
   const producer = (seq: number): number => skips.filter((k) => k.to < seq).length;
-  const nearKill = (seq: number): boolean => skips.some((k) => seq < k.from && seq >= k.from - slack * 4);
+  // Seqs inside a skipped range left live but were never committed: the kill's window, like the last ones below it.
+  const nearKill = (seq: number): boolean => skips.some((k) => seq <= k.to && seq >= k.from - slack * 4);
   for (const r of readings) {
     if (producer(r.seq) !== run) {
       // A new process: the gateway restored its state; start over and do not judge its first readings.

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../support/broker.js';
@@ -28,6 +28,9 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/** Debian puts it in /usr/sbin, which a non-root PATH may lack. */
+const binary = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find((path) => existsSync(path)) ?? 'mosquitto';
+
 export async function startMosquitto(dir: string): Promise<Mosquitto> {
   const port = await freePort();
   const logFile = join(dir, 'mosquitto.log');
@@ -54,7 +57,7 @@ export async function startMosquitto(dir: string): Promise<Mosquitto> {
   chmodSync(dir, 0o777);
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const proc = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
+    const proc = spawn(binary, ['-c', config], { stdio: 'ignore' });
     child = proc;
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
