@@ -5,7 +5,7 @@
  * Usage: npm run soak [-- --minutes 10 --seed 1 --json FILE]     npm run soak:ci (3 minutes)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -249,6 +249,9 @@ async function main(): Promise<void> {
   };
   let agent: ChildProcess | undefined;
   let agentLog = '';
+  /** Every run's log, kept when a check fails. */
+  const logDir = join(work, 'logs');
+  mkdirSync(logDir);
   const timeline: Array<{ t: number; what: string }> = [];
   /** What the agent logged of its outbox: disk-full / disk-ok show the disk fault bit; damage must never show. */
   const outboxEvents: Record<string, number> = {};
@@ -259,6 +262,7 @@ async function main(): Promise<void> {
   const startAgent = (): void => {
     run++;
     timeline.push({ t: (Date.now() - started) / 1000, what: `agent run ${run} started` });
+    const thisRun = run;
     const child = track(spawn(process.execPath, [CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
     agent = child;
     const keep = (chunk: Buffer): void => {
@@ -266,10 +270,10 @@ async function main(): Promise<void> {
       for (const m of text.matchAll(/"outbox":"(disk-full|disk-ok|store-damaged|writer-failed)"/g)) outboxEvents[m[1]!] = (outboxEvents[m[1]!] ?? 0) + 1;
       enospc += text.match(/"code":"ENOSPC"/g)?.length ?? 0;
       agentLog = (agentLog + text).slice(-20_000);
+      appendFileSync(join(logDir, `agent-run-${thisRun}.log`), text);
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const thisRun = run;
     child.once('exit', (code, signal) => {
       if (signal !== 'SIGKILL' && !(signal === 'SIGTERM' || code === 0)) unexpectedExits.push(`run ${thisRun}: exit ${code} ${signal ?? ''}: ${agentLog.slice(-1500)}`);
     });
@@ -462,7 +466,6 @@ async function main(): Promise<void> {
   await outbox.close();
   await broker.close();
   data.unmount();
-  rmSync(work, { recursive: true, force: true });
 
   const delivery = checkDelivery(arrivals, stats.lastSeq, skips, stats.dropped.telemetry + stats.dropped.event);
   const readingsPerPoll = 1;
@@ -529,7 +532,13 @@ async function main(): Promise<void> {
   console.log(`RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, slope ${f(report.rss.slopeLongestRunMbPerHour, 2)} MiB/h over the longest run (${longest.length} samples); heap: not sampled (not readable from outside the process)`);
   for (const [name, ok, detail] of checks) console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
-  process.exit(checks.every(([, ok]) => ok) ? 0 : 1);
+  const passed = checks.every(([, ok]) => ok);
+  if (passed) rmSync(work, { recursive: true, force: true });
+  else {
+    rmSync(data.dir, { recursive: true, force: true });
+    console.log(`agent logs of every run kept in ${logDir}`);
+  }
+  process.exit(passed ? 0 : 1);
 }
 
 main().catch((error: unknown) => {
