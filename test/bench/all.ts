@@ -227,7 +227,7 @@ function renderBudget(json: unknown): string {
   const rows = b.variants.flatMap((v) => [
     [`${v.name}: RSS, max over the run`, `${fmt(v.rssMaxMb, 1)} MiB`, `≤ ${fmt(b.targets.rssMb)} MB`, verdict(v.rssMaxMb <= b.targets.rssMb)],
     [
-      `${v.name}: RSS slope (least squares, after warm-up)`,
+      `${v.name}: RSS slope (least squares, second half of the run)`,
       `${fmt(v.rssSlopeMbPerHour, 2)} MiB/h over ${fmt(v.seconds / 60, 1)} min`,
       `no growth (≤ ${fmt(b.targets.slopeMbPerHour)} MiB/h over ≥ 30 min)`,
       v.seconds >= 30 * 60 ? verdict(v.rssSlopeMbPerHour <= b.targets.slopeMbPerHour) : 'run too short to judge',
