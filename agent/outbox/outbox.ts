@@ -71,13 +71,15 @@ export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
 }
 
 /**
- * The store cannot be opened: keep records in memory only. Seq continues a reservation above the seq mark if
- * it can still be read, else from the wall clock in ms (above any seq a store could have reached, as long as
- * the clock is set): a reused seq would make the platform drop new records as duplicates.
+ * The store cannot be opened: keep records in memory only. A reused seq would make the platform drop new records
+ * as duplicates, and a mark that cannot be written cannot reserve anything: two memory-only runs in a row (a
+ * read-only or full card, a kill between them) would start at the same place. So seq starts from the wall clock
+ * in µs, which moves on faster than any run hands out seqs (and stays a safe integer until the year 2255), and
+ * never below a reservation above the mark where one can still be read (for a clock not yet set).
  */
 function memoryOnly(options: OutboxOptions, reason: string): Outbox {
   const mark = readSeqMark(join(options.dir, SEQ_MARK_FILE));
-  const nextSeq = mark.status === 'ok' ? mark.hwm + SEQ_RESERVE + 1 : Date.now();
+  const nextSeq = Math.max(mark.status === 'ok' ? mark.hwm + SEQ_RESERVE + 1 : 1, Date.now() * 1000);
   const detail = `the outbox in ${options.dir} cannot be used (${reason}): records are kept in memory only`;
   const ready: FromWriter & { t: 'ready' } = {
     t: 'ready',

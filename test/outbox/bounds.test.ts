@@ -179,7 +179,7 @@ describe('outbox: disk full', () => {
     }
   })();
 
-  it.skipIf(!canMount)('on a read-only file system: memory only, seq a reservation above the mark it can still read', async () => {
+  it.skipIf(!canMount)('on a read-only file system: memory only, and two such runs in a row never reuse a seq', async () => {
     const mountPoint = tempDir('vigil-tmpfs-');
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
     try {
@@ -190,8 +190,14 @@ describe('outbox: disk full', () => {
       execFileSync('mount', ['-o', 'remount,ro', mountPoint]);
       const { outbox, events } = await open(dir);
       expect(events.map((e) => e.type)).toContain('writer-failed');
-      expect(outbox.append('event', { e: 1 }, stamp()).seq).toBe(5 + SEQ_RESERVE + 1);
+      const firstRun = [outbox.append('event', { e: 1 }, stamp()).seq];
+      for (let i = 0; i < 20; i++) firstRun.push(outbox.append('telemetry', { i }, stamp()).seq);
+      expect(firstRun[0]).toBeGreaterThan(5 + SEQ_RESERVE);
+      // No clean close to write a mark (none can be written): the next run starts as after a kill.
       await outbox.close();
+      const second = await open(dir);
+      expect(second.outbox.append('event', { e: 2 }, stamp()).seq).toBeGreaterThan(firstRun[firstRun.length - 1]!);
+      await second.outbox.close();
     } finally {
       execFileSync('umount', [mountPoint]);
     }
