@@ -240,7 +240,7 @@ function renderBudget(json: unknown): string {
     table(['figure', 'measured', 'target', ''], rows),
     '',
     `- Site: ${b.channels} channels on ${b.devices} devices (${b.profile}), 1 Hz, RTU over TCP from a simulator in its own`,
-    `  process; the agent is \`node dist/agent/cli/main.js run\`, everything on but OPC UA. The broker-up variant ran ${fmt(b.minutes, 2)} min,`,
+    `  process; the agent is \`node --max-semi-space-size=1 dist/agent/cli/main.js run\` as systemd/vigil.service starts it, everything on but OPC UA. The broker-up variant ran ${fmt(b.minutes, 2)} min,`,
     `  a sample every ${fmt(b.sampleEverySec)} s from /proc/<pid>/status (VmRSS) and /proc/<pid>/stat (utime + stime).`,
     '- "No growth" is judged on the one-hour run (`npm run bench:budget -- --minutes 60`); a short run\'s slope mostly',
     '  shows warm-up.',

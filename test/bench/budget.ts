@@ -72,6 +72,12 @@ const UNREACHABLE = 'mqtt://192.0.2.1:1883';
 const GAS_MODULES = 9;
 const SITE_ID = 'budget';
 const GATEWAY = 'gw-budget';
+/** The Node flags of systemd/vigil.service's ExecStart, read from the unit so the budget measures the agent as deployed. */
+const SERVICE_NODE_FLAGS: string[] = (() => {
+  const unit = readFileSync(new URL('../../../systemd/vigil.service', import.meta.url), 'utf8');
+  const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit);
+  return exec?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+})();
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 /** The compiled CLI beside this compiled bench (dist/agent/cli/main.js). */
 const CLI = fileURLToPath(new URL('../../agent/cli/main.js', import.meta.url));
@@ -254,7 +260,8 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
   const env = { ...process.env, VIGIL_DATA_DIR: join(work, 'data'), VIGIL_MQTT_URL: brokerUrl, VIGIL_MQTT_PROTOCOL: '5', VIGIL_GATEWAY_ID: GATEWAY };
   let output = '';
   const spawnedAt = wallNow();
-  const agent = spawn(process.execPath, [CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // As the service runs it (systemd/vigil.service ExecStart).
+  const agent = spawn(process.execPath, [...SERVICE_NODE_FLAGS, CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-4000));
   agent.stdout!.on('data', keep);
   agent.stderr!.on('data', keep);
@@ -343,6 +350,7 @@ async function main(): Promise<void> {
         `${`${f(v.cpuPercent, 2)} %`.padStart(6)} ${f(v.requestsPerSec).padStart(6)} ${String(v.readingsReceived ?? '—').padStart(18)}`,
     );
   }
+  console.log(`agent started as the service starts it: node ${SERVICE_NODE_FLAGS.join(' ')} dist/agent/cli/main.js run`);
   console.log(`targets: RSS ≤ ${TARGETS.rssMb} MB, no growth (judge on -- --minutes 60), CPU ≤ ${TARGETS.cpuPercent} % of one core, start → first poll ≤ ${TARGETS.firstPollMs} ms`);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
   if (variants.some((v) => v.exitCode !== 0)) {
