@@ -19,7 +19,7 @@ import {
   type OutboxReader,
   type PushConfigHandler,
 } from '../uplink/index.js';
-import { platformSetup } from '../uplink/profiles/index.js';
+import { platformSetup, readPlatformCredentials } from '../uplink/profiles/index.js';
 
 /** One platform the gateway reports to. */
 export interface PlatformLink {
@@ -205,17 +205,7 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
   /** One site platforms entry → its uplink: its broker, its protocol, its cursor, its own command memory. */
   function platformUplink(platform: Platform, reader: OutboxReader, restore: unknown): Uplink {
     const broker = platform.broker;
-    const credentials = readBrokerCredentials({
-      ...(broker.usernameFile ? { usernameFile: broker.usernameFile } : {}),
-      ...(broker.passwordFile ? { passwordFile: broker.passwordFile } : {}),
-      ...(broker.caFile ? { caFile: broker.caFile } : {}),
-      ...(broker.certFile ? { certFile: broker.certFile } : {}),
-      ...(broker.keyFile ? { keyFile: broker.keyFile } : {}),
-      // Credentials of a listed platform come from its files only, never from the environment of the default one.
-      env: {},
-      // Some protocols log in with a key alone and derive the user name (geohazard, IoTDA).
-      allowPasswordOnly: platform.profile === 'geohazard' || platform.profile === 'iotda',
-    });
+    const credentials = readPlatformCredentials(platform);
     const setup = platformSetup(platform, birthChannels);
     const clientId = broker.clientId ?? setup.clientId;
     const allowed = platform.commands.allow ?? setup.defaultActions;

@@ -1,12 +1,10 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Platform } from '../../../config/schema/index.js';
-import { readBrokerCredentials, type BrokerCredentials } from '../../uplink/index.js';
+import type { BrokerCredentials } from '../../uplink/index.js';
+import { DERIVED_LOGIN, readPlatformCredentials } from '../../uplink/profiles/index.js';
 import { brokerHostPort, describeBrokerError, isRoot, isSecureUrl, mqttLogin, type BrokerSource, type DoctorEnvironment, type ProbeOutcome } from './checks.js';
 import type { CheckResult } from './types.js';
-
-/** Protocols whose MQTT login the profile derives (a signed, time-stamped password from the device id and key). */
-const DERIVED_LOGIN: ReadonlySet<Platform['profile']> = new Set(['geohazard', 'iotda']);
 
 /**
  * One check per platform of the site file (id `broker:<platform id>`), each against its own broker with its
@@ -44,16 +42,8 @@ async function checkPlatform(platform: Platform, index: number, env: DoctorEnvir
   const derived = DERIVED_LOGIN.has(platform.profile);
   let credentials: BrokerCredentials;
   try {
-    credentials = readBrokerCredentials({
-      ...(broker.usernameFile ? { usernameFile: broker.usernameFile } : {}),
-      ...(broker.passwordFile ? { passwordFile: broker.passwordFile } : {}),
-      ...(broker.caFile ? { caFile: broker.caFile } : {}),
-      ...(broker.certFile ? { certFile: broker.certFile } : {}),
-      ...(broker.keyFile ? { keyFile: broker.keyFile } : {}),
-      // As the agent reads them: a listed platform's credentials come from its files only.
-      env: {},
-      allowPasswordOnly: derived,
-    });
+    // As the agent reads them.
+    credentials = readPlatformCredentials(platform);
   } catch (error) {
     const detail = `credentials: ${error instanceof Error ? error.message : String(error)}`;
     if (!isRoot()) return { id, title, status: 'warn', detail, hint: `the credential files are readable by ${env.serviceUser} only: run sudo vigil doctor` };

@@ -3,6 +3,7 @@
  * shared outbox, window, reconnects and command gate; platformProfile() picks one from a site's platforms entry.
  */
 import type { Platform } from '../../../config/schema/index.js';
+import { readBrokerCredentials, type BrokerCredentials } from '../credentials.js';
 import type { BirthChannel, PlatformProfile, ProfileContext } from '../profile.js';
 import { createGeohazardProfile, GEOHAZARD_ACTIONS } from './geohazard/index.js';
 import { createIotdaProfile, IOTDA_ACTIONS } from './iotda/index.js';
@@ -52,4 +53,24 @@ export function platformSetup(platform: Platform, channels: readonly BirthChanne
         topicPrefix: undefined,
       };
   }
+}
+
+/** Protocols that log in with a key alone and derive the user name at connect (a device id). */
+export const DERIVED_LOGIN: ReadonlySet<Platform['profile']> = new Set(['geohazard', 'iotda']);
+
+/**
+ * A listed platform's broker credentials, read once from its files: never from the environment, which belongs to
+ * the default uplink of the settings. Throws CredentialsError naming the file that cannot be read.
+ */
+export function readPlatformCredentials(platform: Platform): BrokerCredentials {
+  const broker = platform.broker;
+  return readBrokerCredentials({
+    ...(broker.usernameFile ? { usernameFile: broker.usernameFile } : {}),
+    ...(broker.passwordFile ? { passwordFile: broker.passwordFile } : {}),
+    ...(broker.caFile ? { caFile: broker.caFile } : {}),
+    ...(broker.certFile ? { certFile: broker.certFile } : {}),
+    ...(broker.keyFile ? { keyFile: broker.keyFile } : {}),
+    env: {},
+    allowPasswordOnly: DERIVED_LOGIN.has(platform.profile),
+  });
 }
