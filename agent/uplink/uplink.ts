@@ -67,6 +67,7 @@ export class Uplink {
   private nextSideId = 1;
   private sideStallTimer: NodeJS.Timeout | undefined;
   private gateOpen = false;
+  private birthGeneration = 0;
   /** The birth of this connection went out (and data started, or will once it is acknowledged). */
   private born = false;
   private readonly commandCounts = { received: 0, done: 0, refused: 0, failed: 0, resultsDropped: 0 };
@@ -244,6 +245,8 @@ export class Uplink {
   private beginDelivery(connection: Connection): void {
     if (this.born || this.connection !== connection) return;
     this.born = true;
+    // A gate that closes and opens again on this connection starts a new birth; this one's answers then count for nothing.
+    const generation = ++this.birthGeneration;
     let births: readonly OutgoingMessage[];
     try {
       births = asMessages(this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth, latest: this.latestValues() }));
@@ -256,7 +259,7 @@ export class Uplink {
     let next = 0;
     let refused: string | undefined;
     const started = (): void => {
-      if (this.connection !== connection || !this.born) return;
+      if (this.connection !== connection || !this.born || generation !== this.birthGeneration) return;
       if (refused !== undefined) {
         this.log.error({ error: refused }, 'broker refused the birth message; reconnecting');
         connection.destroy();
@@ -275,6 +278,7 @@ export class Uplink {
         const birth = births[next++];
         if (!birth) break;
         this.trackSide(connection, (outcome) => {
+          if (generation !== this.birthGeneration) return;
           if (outcome.kind !== 'acked') refused ??= outcome.message;
           if (--waiting === 0) started();
           else sendMore();
