@@ -142,6 +142,7 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
     siteId: site.site.id,
     clock,
     birth,
+    skippedSeqs: () => outbox.stats().skippedSeqs,
     ...(wiring.latest ? { latest: wiring.latest } : {}),
     ...(wiring.requestSample ? { requestSample: wiring.requestSample } : {}),
   };

@@ -27,6 +27,8 @@ export interface UplinkOptions {
   name?: string;
   /** The latest reading of every channel (births, on-demand reports); default none. */
   latest?: () => readonly LatestValue[];
+  /** The seqs the outbox skipped at open after an unclean stop (reported in the birth), or null. */
+  skippedSeqs?: () => { from: number; to: number } | null;
   /** Polls every device now (a platform's "sample" request); false when it cannot. */
   requestSample?: () => boolean;
   /** The platform protocol; default the native JSON profile. */

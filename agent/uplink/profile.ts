@@ -153,6 +153,11 @@ export interface BirthInfo extends StateStamp {
   channels: readonly BirthChannel[];
   /** The latest reading of each channel at the time of the birth (Sparkplug births carry current values). */
   latest: readonly LatestValue[];
+  /**
+   * Seqs the outbox skipped at its last open, after an unclean stop: reserved and never used, or issued and lost
+   * with the last group commit (some of those may have been sent live before the stop). Absent after a clean stop.
+   */
+  skippedSeqs?: { from: number; to: number };
 }
 
 /** A command as the profile decoded it; the shared gate judges expiry, duplicates and signature. */

@@ -3,7 +3,7 @@ import { asMessages } from './batch.js';
 import { CommandGate, type CommandMemorySnapshot } from './command-gate.js';
 import { DeliverySession, newCounters, type DeliveryCounters } from './delivery.js';
 import { effectiveWindow, resolveDelivery, safeUrl, type ResolvedDelivery, type UplinkOptions } from './options.js';
-import type { CommandOutcome, ConnectIdentity, DecodedCommand, OutgoingMessage, PlatformCommand, PlatformProfile, ProfileHost, StateStamp } from './profile.js';
+import type { BirthInfo, CommandOutcome, ConnectIdentity, DecodedCommand, OutgoingMessage, PlatformCommand, PlatformProfile, ProfileHost, StateStamp } from './profile.js';
 import { createNativeProfile } from './profiles/native.js';
 import { TokenBucket } from './token-bucket.js';
 import { openConnection, type Connection, type PublishOutcome } from './transport.js';
@@ -249,7 +249,7 @@ export class Uplink {
     const generation = ++this.birthGeneration;
     let births: readonly OutgoingMessage[];
     try {
-      births = asMessages(this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth, latest: this.latestValues() }));
+      births = asMessages(this.profile.encodeBirth(this.birthInfo()));
     } catch (error) {
       this.log.error({ error: describe(error) }, 'could not encode the birth message; reconnecting');
       connection.destroy();
@@ -487,6 +487,16 @@ export class Uplink {
     }
   }
 
+  private birthInfo(): BirthInfo {
+    let skipped: { from: number; to: number } | null = null;
+    try {
+      skipped = this.options.skippedSeqs?.() ?? null;
+    } catch {
+      // a diagnostic only: the birth goes out without it
+    }
+    return { ...this.stamp(), ...this.options.birth, latest: this.latestValues(), ...(skipped ? { skippedSeqs: skipped } : {}) };
+  }
+
   private latestValues(): ReturnType<ProfileHost['latest']> {
     try {
       return this.options.latest?.() ?? [];
@@ -523,7 +533,7 @@ export class Uplink {
         if (!this.connection || !this.born) return;
         let births: readonly OutgoingMessage[];
         try {
-          births = asMessages(this.profile.encodeBirth({ ...this.stamp(), ...this.options.birth, latest: this.latestValues() }));
+          births = asMessages(this.profile.encodeBirth(this.birthInfo()));
         } catch (error) {
           this.log.error({ error: describe(error) }, 'could not encode the birth for a rebirth');
           return;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker, type TestBroker } from '../support/broker.js';
 import { FaultProxy } from './fault-proxy.js';
-import { BASE, GATEWAY, Subscriber, makeUplink, waitUntil, type TestUplink } from './helpers.js';
+import { BASE, GATEWAY, Subscriber, expectValid, makeUplink, waitUntil, type TestUplink } from './helpers.js';
 
 describe('birth and will (retained state)', () => {
   let broker: TestBroker;
@@ -37,6 +37,26 @@ describe('birth and will (retained state)', () => {
       channels: [{ id: 'tank1.h2s', device: 'tank1', indicator: 'H2S', unit: 'ppm' }],
     });
     await platform.close();
+  });
+
+  it('after an unclean stop the birth names the seqs the outbox skipped; after a clean one it says nothing', async () => {
+    t = makeUplink(proxy.url, broker, { skippedSeqs: () => ({ from: 8123, to: 18_122 }) });
+    t.uplink.start();
+    await waitUntil(() => t?.uplink.stats().state === 'online', 'uplink online');
+    const platform = await Subscriber.connect(broker, [`${BASE}/state`]);
+    await waitUntil(() => platform.on('state').length > 0, 'retained state');
+    expect(platform.on('state')[0]?.body).toMatchObject({ online: true, skippedSeqs: { from: 8123, to: 18_122 } });
+    expectValid('state', platform.on('state')[0]?.body);
+    await platform.close();
+    await t.uplink.stop(200);
+
+    t = makeUplink(proxy.url, broker, { skippedSeqs: () => null });
+    t.uplink.start();
+    await waitUntil(() => t?.uplink.stats().state === 'online', 'uplink online again');
+    const later = await Subscriber.connect(broker, [`${BASE}/state`]);
+    await waitUntil(() => later.on('state').some((m) => (m.body as { online?: boolean }).online === true), 'retained birth');
+    expect(later.on('state').find((m) => (m.body as { online?: boolean }).online === true)?.body).not.toHaveProperty('skippedSeqs');
+    await later.close();
   });
 
   it('a killed client socket leaves the retained offline state (the will); reconnecting brings online back', async () => {

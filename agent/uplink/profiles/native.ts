@@ -130,6 +130,7 @@ export function createNativeProfile(ctx: ProfileIdentity): NativeProfile {
           clock: birth.clock,
           version: birth.version,
           configHash: birth.configHash,
+          ...(birth.skippedSeqs === undefined ? {} : { skippedSeqs: { from: birth.skippedSeqs.from, to: birth.skippedSeqs.to } }),
           channels: birth.channels.map((c) => ({
             id: c.id,
             ...(c.deviceId === undefined ? {} : { device: c.deviceId }),
