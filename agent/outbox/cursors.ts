@@ -74,11 +74,8 @@ class Cursor implements OutboxCursor {
   /** Records everything the outbox no longer holds as done, so the set stays a handful of ranges. */
   trim(globalThrough: number): void {
     if (globalThrough > this.through) this.through = globalThrough;
-    const head = this.acked.first();
-    if (head !== null && head <= this.through + 1) {
-      const firstRange = this.acked.toArray()[0];
-      if (firstRange) this.through = Math.max(this.through, firstRange[1]);
-    }
+    const end = this.acked.endOfRunContaining(this.through + 1);
+    if (end !== null) this.through = end;
     this.acked.removeThrough(this.through);
   }
 

@@ -354,7 +354,7 @@ export class Uplink {
       const backlogThrough = this.session.start();
       this.log.info({ window, liveReserve, backlogThrough }, 'uplink online');
       this.trace({ type: 'connected', window, backlogThrough });
-      this.flushResults();
+      this.flushSide();
   }
 
   private onClosed(connection: Connection, reason: string): void {
@@ -427,14 +427,14 @@ export class Uplink {
       this.results.shift();
       this.commandCounts.resultsDropped++;
     }
-    this.flushResults();
+    this.flushSide();
   }
 
   /**
    * Results and host publishes go before data (they are few), inside the same window, so the broker's receive
    * maximum holds; at most a quarter of the window, so data keeps moving.
    */
-  private flushResults(): void {
+  private flushSide(): void {
     const connection = this.connection;
     const window = this.window;
     if (!connection || !this.born || window === null) return;
@@ -461,7 +461,7 @@ export class Uplink {
   /** A QoS 1 message outside the data stream, inside the window; frees its slot on PUBACK. */
   private publishSide(connection: Connection, message: OutgoingMessage): void {
     this.trackSide(connection, () => {
-      this.flushResults();
+      this.flushSide();
       this.session?.poke();
     }, message);
   }
@@ -473,7 +473,7 @@ export class Uplink {
       this.sideQueue.shift();
       this.sideDropped++;
     }
-    this.flushResults();
+    this.flushSide();
   }
 
   /** Every message passes here right before the wire, in wire order (the profile may stamp a counter). */

@@ -13,44 +13,37 @@ import { createThingsboardProfile, THINGSBOARD_ACTIONS } from './thingsboard/ind
 
 export interface PlatformSetup {
   factory: (ctx: ProfileContext) => PlatformProfile;
-  /** Actions the platform may run unless the config narrows or widens them. */
-  defaultActions: readonly string[] | undefined;
+  /** Actions the platform may run unless the config narrows or widens them; absent: all. */
+  defaultActions?: readonly string[];
   /** The MQTT client id the protocol requires, when it requires one. */
-  clientId: string | undefined;
-  topicPrefix: string | undefined;
+  clientId?: string;
+  topicPrefix?: string;
 }
 
 export function platformSetup(platform: Platform, channels: readonly BirthChannel[]): PlatformSetup {
   switch (platform.profile) {
     case 'native':
-      return { factory: createNativeProfile, defaultActions: undefined, clientId: undefined, topicPrefix: platform.native.topicPrefix };
+      return { factory: createNativeProfile, topicPrefix: platform.native.topicPrefix };
     case 'sparkplug':
       return {
         factory: (ctx) => createSparkplugProfile(ctx, platform.sparkplug, channels),
         defaultActions: SPARKPLUG_ACTIONS,
-        clientId: undefined,
-        topicPrefix: undefined,
       };
     case 'geohazard':
       return {
         factory: (ctx) => createGeohazardProfile(ctx, platform.geohazard, channels),
         defaultActions: GEOHAZARD_ACTIONS,
         clientId: platform.geohazard.deviceId,
-        topicPrefix: undefined,
       };
     case 'iotda':
       return {
         factory: (ctx) => createIotdaProfile(ctx, platform.iotda, channels),
         defaultActions: IOTDA_ACTIONS,
-        clientId: undefined,
-        topicPrefix: undefined,
       };
     case 'thingsboard':
       return {
         factory: (ctx) => createThingsboardProfile(ctx, platform.thingsboard, channels),
         defaultActions: THINGSBOARD_ACTIONS,
-        clientId: undefined,
-        topicPrefix: undefined,
       };
   }
 }
