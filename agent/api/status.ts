@@ -149,10 +149,18 @@ export interface ClockStatus {
   synced: boolean;
 }
 
+/** The agent process's memory, as Node reports it (bytes). The main thread's heap only: the outbox writer thread has its own. */
+export interface AgentMemory {
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+}
+
 export interface StatusSnapshot {
   version: typeof STATUS_VERSION;
   site: { id: string; name: string; kind: string };
-  agent: { version: string; pid: number; uptimeS: number };
+  agent: { version: string; pid: number; uptimeS: number; memory: AgentMemory };
   clock: ClockStatus;
   safety: { alive: boolean; reason: string | null; lastReadingAgeMs: number | null };
   channels: ChannelStatus[];
@@ -372,7 +380,7 @@ export function buildStatus(agent: StatusSource, extras: StatusExtras = {}): Sta
   return {
     version: STATUS_VERSION,
     site: { id: agent.site.site.id, name: agent.site.site.name, kind: agent.site.site.kind },
-    agent: { version: extras.version ?? '0.0.0', pid: process.pid, uptimeS: Math.round(process.uptime()) },
+    agent: { version: extras.version ?? '0.0.0', pid: process.pid, uptimeS: Math.round(process.uptime()), memory: agentMemory() },
     clock: { wallTs: wall, iso: new Date(wall).toISOString(), synced: agent.clock.synced },
     safety: {
       alive: liveness.alive,
@@ -386,4 +394,9 @@ export function buildStatus(agent: StatusSource, extras: StatusExtras = {}): Sta
     buffer: parts ? bufferStatus(parts, wall, extras.oldestWallTs) : null,
     recentEvents: agent.events.recent(extras.recentEvents ?? 10),
   };
+}
+
+function agentMemory(): AgentMemory {
+  const usage = process.memoryUsage();
+  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, heapTotalBytes: usage.heapTotal, externalBytes: usage.external };
 }

@@ -1,31 +1,37 @@
 #!/usr/bin/env node
-import { checkCommand } from './commands/check.js';
-import { demoCommand } from './commands/demo.js';
-import { runCommand } from './commands/run.js';
-import { simulateCommand } from './commands/simulate.js';
-import { scanCommand } from './commands/scan.js';
-import { readCommand } from './commands/read.js';
-import { writeCommand } from './commands/write.js';
-import { profileCommand } from './commands/profile.js';
-import { statusCommand } from './commands/status.js';
-import { eventsCommand } from './commands/events.js';
-import { bufferCommand } from './commands/buffer.js';
-import { relayCommand } from './commands/relay.js';
-import { doctorCommand } from './commands/doctor.js';
 import { commandHelp, parseCommandArgs, type Command, type CommandContext } from './command.js';
 import { EXIT_INVALID_INPUT, EXIT_OK, EXIT_RUNTIME_FAILURE, UsageError } from './exit-codes.js';
 import { packageVersion } from './paths.js';
 
-const COMMANDS: Command[] = [runCommand, checkCommand, demoCommand, simulateCommand, statusCommand, eventsCommand, bufferCommand, relayCommand, scanCommand, readCommand, writeCommand, profileCommand, doctorCommand];
+/**
+ * Each command is loaded only when it runs: the service (`vigil run`) then holds none of the technician tools,
+ * the simulator or the doctor in memory, which on a Pi-class gateway is megabytes of its budget.
+ */
+const COMMANDS: ReadonlyArray<{ name: string; load(): Promise<Command> }> = [
+  { name: 'run', load: async () => (await import('./commands/run.js')).runCommand },
+  { name: 'check', load: async () => (await import('./commands/check.js')).checkCommand },
+  { name: 'demo', load: async () => (await import('./commands/demo.js')).demoCommand },
+  { name: 'simulate', load: async () => (await import('./commands/simulate.js')).simulateCommand },
+  { name: 'status', load: async () => (await import('./commands/status.js')).statusCommand },
+  { name: 'events', load: async () => (await import('./commands/events.js')).eventsCommand },
+  { name: 'buffer', load: async () => (await import('./commands/buffer.js')).bufferCommand },
+  { name: 'relay', load: async () => (await import('./commands/relay.js')).relayCommand },
+  { name: 'scan', load: async () => (await import('./commands/scan.js')).scanCommand },
+  { name: 'read', load: async () => (await import('./commands/read.js')).readCommand },
+  { name: 'write', load: async () => (await import('./commands/write.js')).writeCommand },
+  { name: 'profile', load: async () => (await import('./commands/profile.js')).profileCommand },
+  { name: 'doctor', load: async () => (await import('./commands/doctor.js')).doctorCommand },
+];
 
-function overview(): string {
+async function overview(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
   const lines = [
     'vigil — edge agent for hazard-monitoring gateways (gas probes, crack gauges, relays)',
     '',
     'Usage: vigil COMMAND [options]    (vigil COMMAND --help for details)',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
     '',
     'Exit codes: 0 fine, 2 invalid input (nothing was changed), 1 runtime failure.',
   ];
@@ -48,18 +54,19 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = COMMANDS.find((c) => c.name === rest[0]);
-    process.stdout.write(topic ? commandHelp(topic) : overview());
+    process.stdout.write(topic ? commandHelp(await topic.load()) : await overview());
     return EXIT_OK;
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(`${packageVersion()}\n`);
     return EXIT_OK;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`vigil: unknown command "${name}"\n\n${overview()}`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    process.stderr.write(`vigil: unknown command "${name}"\n\n${await overview()}`);
     return EXIT_INVALID_INPUT;
   }
+  const command = await entry.load();
   const context: CommandContext = {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -87,6 +87,16 @@ export function eventLine(event: SafetyEvent): string {
   return `${time}  ${event.type.padEnd(22)} ${subject ? `${subject}: ` : ''}${event.rule}${event.cause ? ` — ${event.cause}` : ''}${event.by ? ` (by ${event.by})` : ''}`;
 }
 
+const MIB = 1024 * 1024;
+
+function agentLine(agent: StatusSnapshot['agent']): string {
+  const m = agent.memory;
+  return (
+    `agent ${agent.version}, pid ${agent.pid}, up ${formatDuration(agent.uptimeS * 1000)}, ` +
+    `memory ${(m.rssBytes / MIB).toFixed(1)} MiB resident, heap ${(m.heapUsedBytes / MIB).toFixed(1)} of ${(m.heapTotalBytes / MIB).toFixed(1)} MiB`
+  );
+}
+
 export function renderStatus(status: StatusSnapshot, options: RenderOptions): string {
   const { color } = options;
   const lines: string[] = [];
@@ -123,6 +133,7 @@ export function renderStatus(status: StatusSnapshot, options: RenderOptions): st
     lines.push('uplink: none (no outbox: the agent runs without settings and a data folder)');
   }
   if (status.buffer) lines.push(bufferLine(status.buffer));
+  lines.push(agentLine(status.agent));
   const events = status.recentEvents.slice(-(options.events ?? 6));
   if (events.length > 0) {
     lines.push('', 'recent events:');

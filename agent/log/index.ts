@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/** pino-pretty is loaded only for a terminal: the service logs JSON and need not hold it in memory. */
+const loadPretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export type { Logger } from 'pino';
 
@@ -44,7 +48,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     // Synchronous pretty stream in this thread: a terminal is a person watching, not a hot path.
     return pino(
       base,
-      pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: options.destination ?? 1 }),
+      loadPretty()({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: options.destination ?? 1 }),
     );
   }
   return pino(base, options.destination ?? pino.destination({ sync: false }));

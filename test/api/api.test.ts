@@ -72,6 +72,11 @@ describe('local API over the Unix socket of a running agent', () => {
     expect(status.version).toBe(1);
     expect(status.site).toEqual({ id: 'tank', name: 'Test tank', kind: 'septic-tank' });
     expect(status.agent.version).toBe('9.9.9');
+    // The process's own figures (this test runs the agent in the test process, so they are the test's: real, not zero).
+    const memory = status.agent.memory;
+    expect(memory.rssBytes).toBeGreaterThan(memory.heapUsedBytes);
+    expect(memory.heapUsedBytes).toBeGreaterThan(0);
+    expect(memory.heapUsedBytes).toBeLessThanOrEqual(memory.heapTotalBytes);
     const ch4 = status.channels.find((c) => c.id === 'tank.ch4')!;
     expect(ch4).toMatchObject({ deviceId: 'probe', value: 4, unit: '%LEL', quality: 'good', reason: null });
     expect(ch4.alarm).toMatchObject({ state: 'ok', level: 'normal', fault: false, latched: false });

@@ -15,7 +15,8 @@
  *
  * Two variants: the broker up, then unreachable (a TEST-NET address that never answers).
  *
- * Usage: npm run bench:budget [-- --minutes 3 --unreachable-minutes 3 --sample 5 --json FILE]
+ * Usage: npm run bench:budget [-- --minutes 3 --unreachable-minutes 3 --sample 5 --json FILE --node-flags="..."]
+ *        (--node-flags replaces the unit's Node flags, to weigh another set side by side)
  *        (the one-hour run: -- --minutes 60)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -60,6 +61,7 @@ const { values: args } = parseArgs({
     'unreachable-minutes': { type: 'string' },
     sample: { type: 'string', default: '5' },
     json: { type: 'string' },
+    'node-flags': { type: 'string' },
   },
 });
 const MINUTES = Number(args.minutes);
@@ -73,7 +75,7 @@ const GAS_MODULES = 9;
 const SITE_ID = 'budget';
 const GATEWAY = 'gw-budget';
 /** The Node flags of systemd/vigil.service's ExecStart, read from the unit so the budget measures the agent as deployed. */
-const SERVICE_NODE_FLAGS: string[] = (() => {
+const SERVICE_NODE_FLAGS: string[] = args['node-flags'] !== undefined ? args['node-flags'].split(/\s+/).filter(Boolean) : (() => {
   const unit = readFileSync(new URL('../../../systemd/vigil.service', import.meta.url), 'utf8');
   const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit);
   return exec?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];

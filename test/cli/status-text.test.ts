@@ -8,7 +8,7 @@ function snapshot(): StatusSnapshot {
   return {
     version: 1,
     site: { id: 'tank7', name: 'Tank 7', kind: 'septic-tank' },
-    agent: { version: '1.2.3', pid: 42, uptimeS: 3600 },
+    agent: { version: '1.2.3', pid: 42, uptimeS: 3600, memory: { rssBytes: 80 * 1024 * 1024, heapUsedBytes: 21.5 * 1024 * 1024, heapTotalBytes: 24 * 1024 * 1024, externalBytes: 1024 } },
     clock: { wallTs: Date.UTC(2024, 4, 1, 10, 0, 0), iso: '2024-05-01T10:00:00.000Z', synced: false },
     safety: { alive: true, reason: null, lastReadingAgeMs: 300 },
     channels: [
@@ -176,6 +176,7 @@ describe('status text (vigil status and the dashboard): a pure rendering of the 
     expect(text).toMatch(/h2s-probe\s+unit 2\s+ok 90\/100\s+timeouts 10 .* breaker open/);
     expect(text).toContain('uplink: offline, 3 connect(s), 5 failed');
     expect(text).toContain('buffer: 5120 record(s) waiting (2048 KiB), oldest 2h old, dropped 2 (telemetry 2, events 0)');
+    expect(text).toContain('agent 1.2.3, pid 42, up 60m, memory 80.0 MiB resident, heap 21.5 of 24.0 MiB');
     expect(text).toMatch(/09:59:48\s+alarm-raised\s+tank7\.ch4: tank7\.ch4 ≥ 20 %LEL for 5 s \(L1\)/);
     expect(text).not.toContain('\x1b[');
   });
