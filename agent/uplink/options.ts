@@ -72,6 +72,8 @@ export interface DeliveryTuning {
   liveReserve?: number;
   /** Live records queued at most while the window is full before they are left to the replay; default 10,000. */
   maxLiveQueue?: number;
+  /** How long live telemetry waits for more readings to share its message (events never wait); default 200 ms, 0 sends at once. */
+  lingerMs?: number;
   /** A connection whose oldest message has had no PUBACK for this long is dropped and reconnected; default 30 s. */
   ackTimeoutMs?: number;
 }
@@ -103,12 +105,19 @@ export interface ResolvedDelivery {
   replayBurst: number;
   liveReserve: number | undefined;
   maxLiveQueue: number;
+  lingerMs: number;
   ackTimeoutMs: number;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 1) throw new Error(`uplink: ${name} must be a whole number ≥ 1 (got ${v})`);
+  return v;
+}
+
+function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 0) throw new Error(`uplink: ${name} must be a whole number ≥ 0 (got ${v})`);
   return v;
 }
 
@@ -122,6 +131,7 @@ export function resolveDelivery(tuning: DeliveryTuning = {}): ResolvedDelivery {
     replayBurst: positiveInt('replayBurst', tuning.replayBurst, 2 * batchRecords),
     liveReserve: tuning.liveReserve,
     maxLiveQueue: positiveInt('maxLiveQueue', tuning.maxLiveQueue, 10_000),
+    lingerMs: nonNegativeInt('lingerMs', tuning.lingerMs, 200),
     ackTimeoutMs: positiveInt('ackTimeoutMs', tuning.ackTimeoutMs, 30_000),
   };
 }

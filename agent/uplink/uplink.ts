@@ -340,6 +340,7 @@ export class Uplink {
         limits: { maxRecords: this.delivery.batchRecords, maxBytes: Math.max(1024, maxBytes) },
         bucket: new TokenBucket(this.delivery.replayRecordsPerSecond, this.delivery.replayBurst, () => performance.now()),
         maxLiveRecords: this.delivery.maxLiveQueue,
+        lingerMs: this.delivery.lingerMs,
         ackTimeoutMs: this.delivery.ackTimeoutMs,
         counters: this.counters,
         onStall: (reason) => {

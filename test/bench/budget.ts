@@ -3,8 +3,9 @@
  *
  * The site: nine 10-register gas modules × 5 channels (concentration with alarm levels, temperature, humidity,
  * both module setpoints) and an 8-channel relay board × 5 channels (fan and siren driven by the alarm rules,
- * their feedback inputs, the healthy relay), all polled every second over raw RTU over TCP from a simulator in
- * its own process (wire-timed 9600 8N1, 5 ms turnaround). The agent is the real thing, `node
+ * their feedback inputs, the healthy relay), all polled every second over one RS-485 line: a socat pty pair, the
+ * agent's serialport on one end and a simulator in its own process on the other (wire-timed 9600 8N1, 5 ms
+ * turnaround); `--transport tcp` puts raw RTU over TCP (a device server) in its place. The agent is the real thing, `node
  * dist/agent/cli/main.js run`, with the native uplink to Mosquitto, the outbox and the local API.
  *
  * Measured from outside the agent, every --sample seconds: RSS (VmRSS of /proc/<pid>/status) and CPU time
@@ -15,7 +16,7 @@
  *
  * Two variants: the broker up, then unreachable (a TEST-NET address that never answers).
  *
- * Usage: npm run bench:budget [-- --minutes 3 --unreachable-minutes 3 --sample 5 --json FILE --node-flags="..."]
+ * Usage: npm run bench:budget [-- --transport serial|tcp --minutes 3 --unreachable-minutes 3 --sample 5 --json FILE --node-flags="..."]
  *        (--node-flags replaces the unit's Node flags, to weigh another set side by side)
  *        (the one-hour run: -- --minutes 60)
  */
@@ -27,6 +28,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { startBroker } from '../support/broker.js';
+import { startPtyPair } from '../support/pty-pair.js';
+import { serviceNodeFlags } from './support/service-flags.js';
 import type { SiteSimChildOptions } from './site-sim-child.js';
 
 export interface BudgetVariant {
@@ -38,9 +41,11 @@ export interface BudgetVariant {
   rssLastMb: number;
   rssSlopeMbPerHour: number;
   cpuPercent: number;
+  /** The main thread's share of cpuPercent (the rest: the outbox writer thread, GC helpers, libuv's pool). */
+  mainThreadCpuPercent: number;
   requestsPerSec: number;
   readingsReceived: number | null;
-  samples: Array<{ t: number; rssMb: number; cpuSec: number }>;
+  samples: Array<{ t: number; rssMb: number; cpuSec: number; mainThreadCpuSec: number }>;
   exitCode: number | null;
 }
 
@@ -52,6 +57,14 @@ export interface BudgetReport {
   sampleEverySec: number;
   warmupSec: number;
   targets: { rssMb: number; cpuPercent: number; firstPollMs: number; slopeMbPerHour: number };
+  /** How the field bus reached the simulator. */
+  transport: 'serial' | 'tcp';
+  /** The RSS target in MiB, which the measured figures are in. */
+  rssTargetMiB: number;
+  /** The Node flags the agent ran with. */
+  nodeFlags: string[];
+  /** Whether they were the service's own (systemd/vigil.service). */
+  asDeployed: boolean;
   variants: BudgetVariant[];
 }
 
@@ -62,6 +75,7 @@ const { values: args } = parseArgs({
     sample: { type: 'string', default: '5' },
     json: { type: 'string' },
     'node-flags': { type: 'string' },
+    transport: { type: 'string', default: 'serial' },
   },
 });
 const MINUTES = Number(args.minutes);
@@ -69,17 +83,23 @@ const UNREACHABLE_MINUTES = args['unreachable-minutes'] !== undefined ? Number(a
 const SAMPLE_SEC = Number(args.sample);
 /** "No growth" within measurement noise: at most 1 MiB over an hour. */
 const TARGETS = { rssMb: 80, cpuPercent: 2, firstPollMs: 2000, slopeMbPerHour: 1 };
+/** RSS is sampled in MiB (VmRSS is in KiB); the target is 80 MB = 76.3 MiB. */
+const RSS_TARGET_MIB = (TARGETS.rssMb * 1e6) / 1024 / 1024;
 /** Never answers: TEST-NET-1 (RFC 5737). */
 const UNREACHABLE = 'mqtt://192.0.2.1:1883';
 const GAS_MODULES = 9;
+const LINE = { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 } as const;
 const SITE_ID = 'budget';
 const GATEWAY = 'gw-budget';
-/** The Node flags of systemd/vigil.service's ExecStart, read from the unit so the budget measures the agent as deployed. */
-const SERVICE_NODE_FLAGS: string[] = args['node-flags'] !== undefined ? args['node-flags'].split(/\s+/).filter(Boolean) : (() => {
-  const unit = readFileSync(new URL('../../../systemd/vigil.service', import.meta.url), 'utf8');
-  const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit);
-  return exec?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
-})();
+/** The service's Node flags (systemd/vigil.service), unless --node-flags= names another set to weigh against them. */
+const NODE_FLAGS: string[] = args['node-flags'] !== undefined ? args['node-flags'].split(/\s+/).filter(Boolean) : serviceNodeFlags();
+const AS_DEPLOYED = args['node-flags'] === undefined;
+/** serial: a socat pty pair, serialport on the agent's side, as on a gateway; tcp: raw RTU over TCP (a device server). */
+const TRANSPORT = args.transport === 'tcp' ? 'tcp' : 'serial';
+if (args.transport !== 'tcp' && args.transport !== 'serial') {
+  console.error('bench:budget: --transport must be serial or tcp');
+  process.exit(2);
+}
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 /** The compiled CLI beside this compiled bench (dist/agent/cli/main.js). */
 const CLI = fileURLToPath(new URL('../../agent/cli/main.js', import.meta.url));
@@ -108,10 +128,10 @@ function simOptions(): SiteSimChildOptions {
     });
   }
   devices.push({ unit: 10, profile: 'relay-board-8ch' });
-  return { devices, wireTiming: { line: { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 }, turnaroundMs: 5 } };
+  return { devices, wireTiming: { line: LINE, turnaroundMs: 5 } };
 }
 
-function siteDocument(port: number): { doc: unknown; channels: number } {
+function siteDocument(bus: { port: number } | { path: string }): { doc: unknown; channels: number } {
   const gas = Array.from({ length: GAS_MODULES }, (_, i) => {
     const id = `probe${i + 1}`;
     return {
@@ -147,7 +167,11 @@ function siteDocument(port: number): { doc: unknown; channels: number } {
   const concentration = gas.map((d) => d.channels[0]!.id);
   const doc = {
     site: { id: SITE_ID, name: 'resource budget' },
-    buses: [{ id: 'rs485', tcp: { host: '127.0.0.1', port }, line: { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 }, timeoutMs: 300, retries: 1 }],
+    buses: [
+      'path' in bus
+        ? { id: 'rs485', serial: { path: bus.path, ...LINE }, timeoutMs: 300, retries: 1 }
+        : { id: 'rs485', tcp: { host: '127.0.0.1', port: bus.port }, line: LINE, timeoutMs: 300, retries: 1 },
+    ],
     devices: [...gas, relays],
     outputs: [
       { id: 'fan-out', kind: 'fan', modbus: { device: 'relays', register: 'relay_1' }, when: { any: [{ alarm: 'L1', channels: concentration }, { fault: true, channels: concentration }] } },
@@ -167,8 +191,8 @@ interface SimChild {
   stats(): Promise<{ requests: number }>;
 }
 
-async function startSim(): Promise<SimChild> {
-  const child = spawn(process.execPath, [SIM_CHILD, JSON.stringify(simOptions())], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startSim(serialPath?: string): Promise<SimChild> {
+  const child = spawn(process.execPath, [SIM_CHILD, JSON.stringify({ ...simOptions(), ...(serialPath ? { serialPath } : {}) })], { stdio: ['pipe', 'pipe', 'inherit'] });
   let onPort!: (port: number) => void;
   let onFirst!: (at: number) => void;
   const statsWaiters: Array<(s: { requests: number }) => void> = [];
@@ -212,14 +236,18 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
 }
 
 /** RSS in MiB and CPU seconds (user + system, all threads) of a live process, from /proc. */
-function sampleProc(pid: number): { rssMb: number; cpuSec: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuTicks(statPath: string): number {
+  const stat = readFileSync(statPath, 'utf8');
   // Fields after the command name (which may hold spaces) start at field 3; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssMb: rssKb / 1024, cpuSec: ticks / CLK_TCK };
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** RSS, CPU of the whole process (all threads), and of its main thread alone (the event loop). */
+function sampleProc(pid: number): { rssMb: number; cpuSec: number; mainThreadCpuSec: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
+  return { rssMb: rssKb / 1024, cpuSec: cpuTicks(`/proc/${pid}/stat`) / CLK_TCK, mainThreadCpuSec: cpuTicks(`/proc/${pid}/task/${pid}/stat`) / CLK_TCK };
 }
 
 /** Least-squares slope of y over x. */
@@ -239,8 +267,9 @@ export function slope(points: ReadonlyArray<readonly [number, number]>): number 
 
 async function runVariant(name: string, brokerUrl: string, minutes: number, subscribeUrl: string | null): Promise<BudgetVariant> {
   const work = mkdtempSync(join(tmpdir(), 'vigil-bench-budget-'));
-  const sim = await startSim();
-  const { doc } = siteDocument(sim.port);
+  const pty = TRANSPORT === 'serial' ? await startPtyPair() : null;
+  const sim = await startSim(pty?.a);
+  const { doc } = siteDocument(pty ? { path: pty.b } : { port: sim.port });
   const siteFile = join(work, 'site.yaml');
   writeFileSync(siteFile, JSON.stringify(doc, null, 2)); // JSON is YAML
 
@@ -263,7 +292,7 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
   let output = '';
   const spawnedAt = wallNow();
   // As the service runs it (systemd/vigil.service ExecStart).
-  const agent = spawn(process.execPath, [...SERVICE_NODE_FLAGS, CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const agent = spawn(process.execPath, [...NODE_FLAGS, CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-4000));
   agent.stdout!.on('data', keep);
   agent.stderr!.on('data', keep);
@@ -302,6 +331,7 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
   const exitCode = await stopChild(agent);
   subscriber?.end(true);
   await stopChild(sim.child);
+  await pty?.stop();
   rmSync(work, { recursive: true, force: true });
 
   const steady = samples.filter((s) => s.t >= warmupAt);
@@ -316,6 +346,7 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
     // Over the second half: the heap takes minutes to settle (measured: RSS rises for ~12 min, then is flat).
     rssSlopeMbPerHour: slope(steady.filter((s) => s.t >= tEnd / 2).map((s) => [s.t / 3600, s.rssMb] as const)),
     cpuPercent: ((last.cpuSec - first.cpuSec) / (tEnd - first.t)) * 100,
+    mainThreadCpuPercent: ((last.mainThreadCpuSec - first.mainThreadCpuSec) / (tEnd - first.t)) * 100,
     requestsPerSec: (requestsEnd - requestsAtWarmup) / (tEnd - warmupAt),
     readingsReceived,
     samples,
@@ -327,20 +358,24 @@ async function main(): Promise<void> {
   const broker = await startBroker({ kind: 'mosquitto' });
   const variants: BudgetVariant[] = [];
   try {
-    console.log(`bench:budget — ${siteDocument(0).channels} channels at 1 Hz; broker up ${MINUTES} min, then unreachable ${UNREACHABLE_MINUTES} min`);
+    console.log(`bench:budget — ${siteDocument({ port: 0 }).channels} channels at 1 Hz; broker up ${MINUTES} min, then unreachable ${UNREACHABLE_MINUTES} min`);
     variants.push(await runVariant('broker up', broker.url, MINUTES, broker.url));
     if (UNREACHABLE_MINUTES > 0) variants.push(await runVariant('broker unreachable', UNREACHABLE, UNREACHABLE_MINUTES, null));
   } finally {
     await broker.close();
   }
   const report: BudgetReport = {
-    channels: siteDocument(0).channels,
+    channels: siteDocument({ port: 0 }).channels,
     devices: GAS_MODULES + 1,
     profile: `${GAS_MODULES} × gas-module-10reg, 1 × relay-board-8ch`,
     minutes: MINUTES,
     sampleEverySec: SAMPLE_SEC,
     warmupSec: Math.min(30, (MINUTES * 60) / 4),
     targets: TARGETS,
+    rssTargetMiB: RSS_TARGET_MIB,
+    transport: TRANSPORT,
+    nodeFlags: NODE_FLAGS,
+    asDeployed: AS_DEPLOYED,
     variants,
   };
   const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
@@ -349,11 +384,11 @@ async function main(): Promise<void> {
   for (const v of variants) {
     console.log(
       `${v.name.padEnd(20)} ${`${f(v.startToFirstPollMs, 0)} ms`.padStart(10)} ${`${f(v.rssMaxMb)} MiB`.padStart(8)} ${`${f(v.rssSlopeMbPerHour, 2)} MiB/h`.padStart(11)} ` +
-        `${`${f(v.cpuPercent, 2)} %`.padStart(6)} ${f(v.requestsPerSec).padStart(6)} ${String(v.readingsReceived ?? '—').padStart(18)}`,
+        `${`${f(v.cpuPercent, 2)} %`.padStart(6)} (main thread ${f(v.mainThreadCpuPercent, 2)} %) ${f(v.requestsPerSec).padStart(6)} ${String(v.readingsReceived ?? '—').padStart(18)}`,
     );
   }
-  console.log(`agent started as the service starts it: node ${SERVICE_NODE_FLAGS.join(' ')} dist/agent/cli/main.js run`);
-  console.log(`targets: RSS ≤ ${TARGETS.rssMb} MB, no growth (judge on -- --minutes 60), CPU ≤ ${TARGETS.cpuPercent} % of one core, start → first poll ≤ ${TARGETS.firstPollMs} ms`);
+  console.log(`agent started ${AS_DEPLOYED ? 'as the service starts it' : 'with --node-flags'}: node ${NODE_FLAGS.join(' ')} dist/agent/cli/main.js run`);
+  console.log(`targets: RSS ≤ ${TARGETS.rssMb} MB (${RSS_TARGET_MIB.toFixed(1)} MiB), no growth (judge on -- --minutes 60), CPU ≤ ${TARGETS.cpuPercent} % of one core, start → first poll ≤ ${TARGETS.firstPollMs} ms`);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
   if (variants.some((v) => v.exitCode !== 0)) {
     console.error(`an agent did not stop cleanly: ${variants.map((v) => `${v.name} exit ${v.exitCode}`).join(', ')}`);

@@ -42,6 +42,7 @@ describe('the in-flight window counts messages', () => {
       limits: { maxRecords: 10, maxBytes: 64 * 1024 },
       bucket: new TokenBucket(1e6, 1e6, () => performance.now()),
       maxLiveRecords: 1000,
+      lingerMs: 0,
       ackTimeoutMs: 60_000,
       counters: newCounters(),
       onStall: () => undefined,

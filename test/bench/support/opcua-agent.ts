@@ -2,13 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../../config/index.js';
 import type { OpcuaAgentChildOptions, OpcuaAgentChildReady } from '../opcua-agent-child.js';
+import { serviceNodeFlags } from './service-flags.js';
 
 /** Always the compiled child (tests run from the sources, benchmarks from dist/). */
 const CHILD = join(packageRoot(), 'dist', 'test', 'bench', 'opcua-agent-child.js');
 
-/** Starts an agent in its own process (test/bench/opcua-agent-child.ts) and waits for its ready line. */
+/** Starts an agent in its own process (test/bench/opcua-agent-child.ts), with the service's Node flags, and waits for its ready line. */
 export async function startAgentChild(options: OpcuaAgentChildOptions): Promise<{ child: ChildProcess; ready: OpcuaAgentChildReady }> {
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...serviceNodeFlags(), CHILD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const ready = await new Promise<OpcuaAgentChildReady>((resolve, reject) => {
