@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { newCounters, DeliverySession } from '../../agent/uplink/delivery.js';
-import { createNativeProfile, type OutgoingMessage } from '../../agent/uplink/index.js';
-import { TokenBucket } from '../../agent/uplink/token-bucket.js';
+import type { DeliverySession } from '../../agent/uplink/delivery.js';
+import type { OutgoingMessage } from '../../agent/uplink/index.js';
 import type { PublishOutcome } from '../../agent/uplink/transport.js';
 import { until } from '../support/until.js';
 import { InMemoryOutbox } from './memory-outbox.js';
+import { testSession } from './session.js';
 
 // Live telemetry waits up to lingerMs for more readings, so a poll round travels as one message; events never
 // wait, and take the waiting telemetry with them so the wire keeps the seq order.
@@ -14,27 +14,11 @@ const reading = (i: number): unknown => ({ channelId: `c${i}`, deviceId: `d${i}`
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
 function session(outbox: InMemoryOutbox, lingerMs: number, published: OutgoingMessage[]): DeliverySession {
-  return new DeliverySession({
-    outbox,
-    publish: (message, done: (outcome: PublishOutcome) => void) => {
-      published.push(message);
-      done({ kind: 'acked' });
-    },
-    profile: createNativeProfile({ siteId: 's', gatewayId: 'g', topicPrefix: 'v' }),
-    window: 8,
-    liveReserve: 2,
-    limits: { maxRecords: 4, maxBytes: 64 * 1024 },
-    bucket: new TokenBucket(1e6, 1e6, () => performance.now()),
-    maxLiveRecords: 1000,
-    lingerMs,
-    ackTimeoutMs: 60_000,
-    counters: newCounters(),
-    onStall: () => undefined,
-    onRejected: () => undefined,
-    onReadError: (error) => {
-      throw error;
-    },
-  });
+  const publish = (message: OutgoingMessage, done: (outcome: PublishOutcome) => void): void => {
+    published.push(message);
+    done({ kind: 'acked' });
+  };
+  return testSession({ outbox, publish, lingerMs, limits: { maxRecords: 4, maxBytes: 64 * 1024 } });
 }
 
 /** The seqs a native message carries, in wire order. */

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { newCounters, DeliverySession } from '../../agent/uplink/delivery.js';
 import { createNativeProfile, type OutgoingMessage, type PlatformProfile } from '../../agent/uplink/index.js';
-import { TokenBucket } from '../../agent/uplink/token-bucket.js';
 import type { PublishOutcome } from '../../agent/uplink/transport.js';
 import { InMemoryOutbox } from './memory-outbox.js';
+import { testSession } from './session.js';
 
 // The broker's receive maximum (MQTT 5) bounds QoS 1 messages in flight, not batches: a profile that sends one
 // message per field device must not put more on the wire than the window, whatever its batches look like.
@@ -25,7 +24,7 @@ describe('the in-flight window counts messages', () => {
     let most = 0;
     const published: OutgoingMessage[] = [];
     const window = 3;
-    const session = new DeliverySession({
+    const session = testSession({
       outbox,
       publish: (message, done: (outcome: PublishOutcome) => void) => {
         published.push(message);
@@ -39,17 +38,6 @@ describe('the in-flight window counts messages', () => {
       profile: perReadingProfile(),
       window,
       liveReserve: 1,
-      limits: { maxRecords: 10, maxBytes: 64 * 1024 },
-      bucket: new TokenBucket(1e6, 1e6, () => performance.now()),
-      maxLiveRecords: 1000,
-      lingerMs: 0,
-      ackTimeoutMs: 60_000,
-      counters: newCounters(),
-      onStall: () => undefined,
-      onRejected: () => undefined,
-      onReadError: (error) => {
-        throw error;
-      },
     });
     session.start();
     // Live records arrive while the replay runs.
