@@ -14,6 +14,7 @@ import mqtt from 'mqtt';
 import { loadSite } from '../../config/index.js';
 import { openOutbox } from '../../agent/outbox/index.js';
 import { silentLogger } from '../../agent/log/index.js';
+import { ApiClient } from '../../agent/api/index.js';
 import { startSerialSimulator, type RunningSimulator } from '../../drivers/simulator/index.js';
 import type { Profile } from '../../config/schema/index.js';
 import { loadProfiles, shippedProfileDir } from '../../config/load/index.js';
@@ -188,8 +189,9 @@ interface Fault {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
   const data = dataFolder(work);
-  const brokerDir = join(work, 'broker');
-  mkdirSync(brokerDir);
+  // Its own folder under the system temp folder, not under `work` (0700): mosquitto, started as root, drops to
+  // its own user, which must reach the folder to keep the platform's session across broker restarts.
+  const brokerDir = mkdtempSync(join(tmpdir(), 'vigil-soak-broker-'));
   const broker: Mosquitto = await startMosquitto(brokerDir);
   const pty = ptyPair(work);
   await pty.start();
@@ -211,18 +213,24 @@ async function main(): Promise<void> {
   let run = 0;
   let epoch = 0;
   const arrivals: Arrival[] = [];
+  /** The skipped ranges the births announced (docs/platform.md, "Gateway state"): what a platform explains gaps with. */
+  const announced: Array<SeqRange & { at: number; run: number }> = [];
   let lastHistoricalAt = Date.now();
   const platform = mqtt.connect(broker.url, { protocolVersion: 5, clientId: 'soak-platform', clean: false, reconnectPeriod: 200, properties: { sessionExpiryInterval: 86_400 } });
   platform.on('error', () => {});
   platform.on('message', (topic, payload) => {
     const body = JSON.parse(payload.toString()) as {
+      online?: boolean;
+      skippedSeqs?: SeqRange;
       seq?: number;
       ts?: number;
       historical?: boolean;
       event?: Arrival['event'];
       readings?: Array<{ seq: number; channel: string; device: string; value: number | null; quality: string; reason?: string; ts: number; historical: boolean }>;
     };
-    if (topic.endsWith('/telemetry')) {
+    if (topic.endsWith('/state')) {
+      if (body.online && body.skippedSeqs) announced.push({ at: (Date.now() - started) / 1000, run, from: body.skippedSeqs.from, to: body.skippedSeqs.to });
+    } else if (topic.endsWith('/telemetry')) {
       for (const r of body.readings ?? []) {
         if (r.historical) lastHistoricalAt = Date.now();
         arrivals.push({ at: (Date.now() - started) / 1000, seq: r.seq, kind: 'reading', historical: r.historical, run, epoch, channel: r.channel, deviceId: r.device, value: r.value, quality: r.quality, ...(r.reason ? { reason: r.reason } : {}), ts: r.ts });
@@ -233,7 +241,7 @@ async function main(): Promise<void> {
     }
   });
   await new Promise<void>((resolve, reject) =>
-    platform.once('connect', () => platform.subscribe([`vigil/${SITE_ID}/${GATEWAY}/telemetry`, `vigil/${SITE_ID}/${GATEWAY}/events`], { qos: 1 }, (e) => (e ? reject(e) : resolve()))),
+    platform.once('connect', () => platform.subscribe([`vigil/${SITE_ID}/${GATEWAY}/telemetry`, `vigil/${SITE_ID}/${GATEWAY}/events`, `vigil/${SITE_ID}/${GATEWAY}/state`], { qos: 1 }, (e) => (e ? reject(e) : resolve()))),
   );
 
   // The agent, restarted by the harness after every kill -9.
@@ -300,6 +308,29 @@ async function main(): Promise<void> {
     rmSync(copy, { recursive: true, force: true });
     if (skipped) skips.push(skipped);
   };
+  // The heap can only be read inside the process: the agent's local API status (GET /v1/status on
+  // <dataDir>/vigil.sock, what `vigil status` reads) reports it as `process` when the agent has that field.
+  const heap: Array<{ t: number; usedMb: number; totalMb: number; run: number }> = [];
+  let statusWithoutHeap = 0;
+  let heapAsking = false;
+  const api = new ApiClient(join(data.dir, 'vigil.sock'), 3000);
+  const sampleHeap = (pid: number, thisRun: number): void => {
+    if (heapAsking) return;
+    heapAsking = true;
+    api
+      .status()
+      .then((status) => {
+        const p = (status as { process?: Partial<Record<'heapUsedBytes' | 'heapTotalBytes', unknown>> }).process;
+        if (status.agent.pid !== pid) return; // a socket left by the run before
+        if (p && typeof p.heapUsedBytes === 'number' && typeof p.heapTotalBytes === 'number') {
+          heap.push({ t: (Date.now() - started) / 1000, usedMb: p.heapUsedBytes / 1048576, totalMb: p.heapTotalBytes / 1048576, run: thisRun });
+        } else statusWithoutHeap++;
+      })
+      .catch(() => {
+        // starting, killed, or busy: the next sample
+      })
+      .finally(() => (heapAsking = false));
+  };
   const sampler = setInterval(() => {
     const pid = agent?.pid;
     if (!pid || agent?.exitCode !== null) return;
@@ -309,6 +340,7 @@ async function main(): Promise<void> {
     } catch {
       // between a kill and its restart
     }
+    sampleHeap(pid, run);
   }, 5000);
 
   startAgent();
@@ -465,8 +497,16 @@ async function main(): Promise<void> {
   const appendedWhileStopping = left.length - unsent;
   await outbox.close();
   await broker.close();
+  // The store goes with the tmpfs: a copy is kept, with the logs, for a failed run.
+  cpSync(join(data.dir, 'outbox'), join(work, 'outbox-at-end'), { recursive: true });
   data.unmount();
 
+  // The births are what a platform explains its gaps with; the copies of the store say what each open skipped.
+  const key = (r: SeqRange): string => `${r.from}…${r.to}`;
+  const announcedKeys = new Set(announced.map(key));
+  const storeKeys = new Set(skips.map(key));
+  const notAnnounced = skips.filter((r) => !announcedKeys.has(key(r)));
+  const announcedOnly = [...new Set(announced.filter((r) => !storeKeys.has(key(r))).map(key))];
   const delivery = checkDelivery(arrivals, stats.lastSeq, skips, stats.dropped.telemetry + stats.dropped.event);
   const readingsPerPoll = 1;
   const decisions = checkDecisions(loaded.site, CHANNEL, FAN, arrivals, skips, readingsPerPoll);
@@ -476,9 +516,14 @@ async function main(): Promise<void> {
   // The documented window of a kill -9: the telemetry waiting for its group commit (1 s), with 1 s of margin.
   const killWindow = Math.ceil(seqRate * 2);
   const worstKill = Math.max(0, ...delivery.lostAtKills);
-  const byRun = new Map<number, Array<[number, number]>>();
-  for (const s of rss) byRun.set(s.run, [...(byRun.get(s.run) ?? []), [s.t / 3600, s.mb]]);
-  const longest = [...byRun.values()].sort((x, y) => y.length - x.length)[0] ?? [];
+  // Each restart starts memory over: the slope is taken over the run (between kills) with the most samples.
+  const longestRun = (samples: ReadonlyArray<{ t: number; run: number }>, value: (i: number) => number): Array<[number, number]> => {
+    const byRun = new Map<number, Array<[number, number]>>();
+    samples.forEach((s, i) => byRun.set(s.run, [...(byRun.get(s.run) ?? []), [s.t / 3600, value(i)]]));
+    return [...byRun.values()].sort((x, y) => y.length - x.length)[0] ?? [];
+  };
+  const longest = longestRun(rss, (i) => rss[i]!.mb);
+  const longestHeap = longestRun(heap, (i) => heap[i]!.usedMb);
 
   const checks: Array<[string, boolean, string]> = [
     ['nothing lost outside the skipped ranges', delivery.missing === 0, `${delivery.missing} missing${delivery.missing ? ` (first: ${delivery.missingSample.join(', ')})` : ''}`],
@@ -513,9 +558,18 @@ async function main(): Promise<void> {
     outboxEvents,
     enospcLogLines: enospc,
     rss: { samples: rss.length, maxMb: Math.max(0, ...rss.map((s) => s.mb)), slopeLongestRunMbPerHour: slope(longest), slopeAllMbPerHour: slope(rss.map((s) => [s.t / 3600, s.mb] as const)) },
+    heap: {
+      samples: heap.length,
+      maxUsedMb: Math.max(0, ...heap.map((s) => s.usedMb)),
+      maxTotalMb: Math.max(0, ...heap.map((s) => s.totalMb)),
+      slopeLongestRunMbPerHour: slope(longestHeap),
+      longestRunSamples: longestHeap.length,
+      statusWithoutHeap,
+    },
     checks: checks.map(([name, ok, detail]) => ({ name, ok, detail })),
     // For a failing run: the skipped ranges, the fault timeline, and how the seqs around each missing one arrived.
     skips,
+    announced,
     timeline,
     missingContext: delivery.missingSample.slice(0, 1).flatMap((seq) =>
       arrivals.filter((a) => Math.abs(a.seq - seq) <= 40).map((a) => ({ seq: a.seq, at: a.at, run: a.run, epoch: a.epoch, historical: a.historical, kind: a.kind })),
@@ -526,17 +580,24 @@ async function main(): Promise<void> {
   console.log(`faults: ${Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(', ')}${data.mounted ? '' : '; disk full: not run (needs root)'}`);
   console.log(`readings and events: taken ${delivery.taken} (last seq), delivered ${delivery.receivedUnique} unique, duplicates ${delivery.duplicates}`);
   console.log(`skipped after ${kills} kill(s): ${delivery.skipped} seqs (${delivery.skippedReceived} of them left live before the kill); lost uncommitted at kills: ${delivery.lostAtKills.join(', ') || 'none'}`);
+  console.log(`births announced ${announcedKeys.size} skipped range(s); not announced: ${notAnnounced.map(key).join(', ') || 'none'}; announced but not read from the store: ${announcedOnly.join(', ') || 'none'}`);
   console.log(`dropped by the outbox bounds: ${delivery.dropped}; unsent at the end: ${unsent}; order violations: ${delivery.orderViolations}`);
   console.log(`alarm decisions: ${decisions.judged} judged, ${decisions.matched} matched, ${decisions.late} late, ${decisions.wrong} wrong, ${decisions.unexpected} unexpected, ${decisions.notJudged} next to restarts or holes; relay: ${decisions.relayJudged - decisions.relayWrong}/${decisions.relayJudged}`);
   if (decisions.samples.length > 0) console.log(`  ${decisions.samples.join('\n  ')}`);
-  console.log(`RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, slope ${f(report.rss.slopeLongestRunMbPerHour, 2)} MiB/h over the longest run (${longest.length} samples); heap: not sampled (not readable from outside the process)`);
+  const heapLine =
+    heap.length > 0
+      ? `heap: ${heap.length} samples, max ${f(report.heap.maxUsedMb)} MiB used of ${f(report.heap.maxTotalMb)} MiB, slope ${f(report.heap.slopeLongestRunMbPerHour, 2)} MiB/h over the longest run (${longestHeap.length} samples)`
+      : `heap: not sampled (${statusWithoutHeap > 0 ? `GET /v1/status answered ${statusWithoutHeap} time(s) without a process field` : 'the local API never answered'})`;
+  console.log(`RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, slope ${f(report.rss.slopeLongestRunMbPerHour, 2)} MiB/h over the longest run (${longest.length} samples); ${heapLine}`);
   for (const [name, ok, detail] of checks) console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
   const passed = checks.every(([, ok]) => ok);
-  if (passed) rmSync(work, { recursive: true, force: true });
-  else {
+  if (passed) {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(brokerDir, { recursive: true, force: true });
+  } else {
     rmSync(data.dir, { recursive: true, force: true });
-    console.log(`agent logs of every run kept in ${logDir}`);
+    console.log(`agent logs of every run kept in ${logDir}, the store at the end in ${join(work, 'outbox-at-end')}, the broker's log in ${broker.logFile}`);
   }
   process.exit(passed ? 0 : 1);
 }
