@@ -108,6 +108,48 @@ export function checkDelivery(arrivals: readonly Arrival[], taken: number, skips
   };
 }
 
+export interface AnnouncementCheck {
+  /** Skipped ranges (read from the store) that a birth named. */
+  announced: number;
+  /** Ranges no birth named because the run after the kill never sent anything live: it never had a connection. */
+  silent: SeqRange[];
+  /** Ranges no birth named although the run after the kill sent live data (its birth goes first): a broken contract. */
+  unannounced: SeqRange[];
+  /** Ranges births named that the store does not show. */
+  unknown: SeqRange[];
+}
+
+/**
+ * The births against the store: after an unclean stop, every birth of the next run names the range its open
+ * skipped (docs/platform.md, "Gateway state"), and the data of a connection follows its birth. So a run that
+ * sent anything live must have announced the range below its seqs; a run that never got a connection could not.
+ */
+export function checkAnnouncements(skips: readonly SeqRange[], announced: readonly SeqRange[], arrivals: readonly Arrival[]): AnnouncementCheck {
+  const key = (r: SeqRange): string => `${r.from}…${r.to}`;
+  const named = new Set(announced.map(key));
+  const inStore = new Set(skips.map(key));
+  const ordered = [...skips].sort((a, b) => a.from - b.from);
+  const live = arrivals.filter((a) => !a.historical).map((a) => a.seq);
+  const check: AnnouncementCheck = { announced: 0, silent: [], unannounced: [], unknown: [] };
+  ordered.forEach((range, i) => {
+    if (named.has(key(range))) {
+      check.announced++;
+      return;
+    }
+    // The run opened after this range hands out the seqs above it, up to the next range.
+    const until = ordered[i + 1]?.from ?? Infinity;
+    const sentLive = live.some((seq) => seq > range.to && seq < until);
+    (sentLive ? check.unannounced : check.silent).push(range);
+  });
+  const seen = new Set<string>();
+  for (const r of announced) {
+    if (inStore.has(key(r)) || seen.has(key(r))) continue;
+    seen.add(key(r));
+    check.unknown.push({ from: r.from, to: r.to });
+  }
+  return check;
+}
+
 export interface DecisionCheck {
   /** Alarm transitions the replay produced away from restarts and losses, and so judged. */
   judged: number;

@@ -19,7 +19,7 @@ import { startSerialSimulator, type RunningSimulator } from '../../drivers/simul
 import type { Profile } from '../../config/schema/index.js';
 import { loadProfiles, shippedProfileDir } from '../../config/load/index.js';
 import { startMosquitto, type Mosquitto } from '../bench/support/mosquitto.js';
-import { checkDecisions, checkDelivery, slope, type Arrival, type SeqRange } from './analyse.js';
+import { checkAnnouncements, checkDecisions, checkDelivery, slope, type Arrival, type SeqRange } from './analyse.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -131,7 +131,8 @@ function ptyPair(dir: string): { a: string; b: string; start(): Promise<void>; s
     b,
     async start() {
       child = track(spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' }));
-      for (let i = 0; i < 400 && !(existsSync(a) && existsSync(b)); i++) await sleep(10);
+      // Generous: on a loaded machine (CI, two cores shared) socat can take seconds to start.
+      for (let i = 0; i < 3000 && !(existsSync(a) && existsSync(b)); i++) await sleep(10);
       if (!existsSync(a) || !existsSync(b)) throw new Error('socat did not create the pty pair');
     },
     async stop() {
@@ -503,10 +504,7 @@ async function main(): Promise<void> {
 
   // The births are what a platform explains its gaps with; the copies of the store say what each open skipped.
   const key = (r: SeqRange): string => `${r.from}…${r.to}`;
-  const announcedKeys = new Set(announced.map(key));
-  const storeKeys = new Set(skips.map(key));
-  const notAnnounced = skips.filter((r) => !announcedKeys.has(key(r)));
-  const announcedOnly = [...new Set(announced.filter((r) => !storeKeys.has(key(r))).map(key))];
+  const announcements = checkAnnouncements(skips, announced, arrivals);
   const delivery = checkDelivery(arrivals, stats.lastSeq, skips, stats.dropped.telemetry + stats.dropped.event);
   const readingsPerPoll = 1;
   const decisions = checkDecisions(loaded.site, CHANNEL, FAN, arrivals, skips, readingsPerPoll);
@@ -528,6 +526,11 @@ async function main(): Promise<void> {
   const checks: Array<[string, boolean, string]> = [
     ['nothing lost outside the skipped ranges', delivery.missing === 0, `${delivery.missing} missing${delivery.missing ? ` (first: ${delivery.missingSample.join(', ')})` : ''}`],
     [`kill -9 losses within the documented window (≤ ${killWindow} seqs per kill)`, worstKill <= killWindow, `worst kill lost ${worstKill}, all kills ${delivery.lostAtKills.reduce((s, n) => s + n, 0)}`],
+    [
+      'births name the skipped range (every run that sent live data; none unknown to the store)',
+      announcements.unannounced.length === 0 && announcements.unknown.length === 0,
+      `${announcements.unannounced.length} unnamed${announcements.unannounced.length ? ` (${announcements.unannounced.map(key).join(', ')})` : ''}, ${announcements.unknown.length} unknown${announcements.unknown.length ? ` (${announcements.unknown.map(key).join(', ')})` : ''}`,
+    ],
     ['order per connection (live, historical)', delivery.orderViolations === 0, `${delivery.orderViolations} violations ${delivery.orderSample.join('; ')}`],
     ['alarm decisions match the replay', decisions.wrong === 0 && decisions.unexpected === 0, `${decisions.matched} matched, ${decisions.wrong} wrong, ${decisions.unexpected} unexpected of ${decisions.judged} judged`],
     ['no alarm decision late', decisions.late === 0, `${decisions.late} late`],
@@ -570,6 +573,7 @@ async function main(): Promise<void> {
     // For a failing run: the skipped ranges, the fault timeline, and how the seqs around each missing one arrived.
     skips,
     announced,
+    announcements,
     timeline,
     missingContext: delivery.missingSample.slice(0, 1).flatMap((seq) =>
       arrivals.filter((a) => Math.abs(a.seq - seq) <= 40).map((a) => ({ seq: a.seq, at: a.at, run: a.run, epoch: a.epoch, historical: a.historical, kind: a.kind })),
@@ -580,15 +584,38 @@ async function main(): Promise<void> {
   console.log(`faults: ${Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(', ')}${data.mounted ? '' : '; disk full: not run (needs root)'}`);
   console.log(`readings and events: taken ${delivery.taken} (last seq), delivered ${delivery.receivedUnique} unique, duplicates ${delivery.duplicates}`);
   console.log(`skipped after ${kills} kill(s): ${delivery.skipped} seqs (${delivery.skippedReceived} of them left live before the kill); lost uncommitted at kills: ${delivery.lostAtKills.join(', ') || 'none'}`);
-  console.log(`births announced ${announcedKeys.size} skipped range(s); not announced: ${notAnnounced.map(key).join(', ') || 'none'}; announced but not read from the store: ${announcedOnly.join(', ') || 'none'}`);
+  console.log(
+    `births named ${announcements.announced} of the ${kills} skipped ranges; ${announcements.silent.length} not named because the next run never had a connection${announcements.silent.length ? ` (${announcements.silent.map(key).join(', ')})` : ''}`,
+  );
   console.log(`dropped by the outbox bounds: ${delivery.dropped}; unsent at the end: ${unsent}; order violations: ${delivery.orderViolations}`);
   console.log(`alarm decisions: ${decisions.judged} judged, ${decisions.matched} matched, ${decisions.late} late, ${decisions.wrong} wrong, ${decisions.unexpected} unexpected, ${decisions.notJudged} next to restarts or holes; relay: ${decisions.relayJudged - decisions.relayWrong}/${decisions.relayJudged}`);
   if (decisions.samples.length > 0) console.log(`  ${decisions.samples.join('\n  ')}`);
+  // A process settles for its first minutes (see bench:budget): a slope over a shorter run says nothing.
+  const slopeText = (points: ReadonlyArray<readonly [number, number]>, value: number): string => {
+    const spanS = points.length > 1 ? (points[points.length - 1]![0] - points[0]![0]) * 3600 : 0;
+    return spanS >= 120 ? `slope ${f(value, 2)} MiB/h over the longest run (${points.length} samples, ${f(spanS / 60)} min)` : `no slope (the longest run between kills lasted ${f(spanS, 0)} s)`;
+  };
+  // Over time: the highest sample of each minute, and the slope over all samples (each restart starts over, so
+  // this one shows growth that survives restarts, such as a backlog or an index).
+  const byMinute = (samples: ReadonlyArray<{ t: number }>, value: (i: number) => number): string => {
+    const top: number[] = [];
+    samples.forEach((s, i) => {
+      const m = Math.floor(s.t / 60);
+      top[m] = Math.max(top[m] ?? 0, value(i));
+    });
+    return Array.from(top, (v) => (v === undefined ? '-' : v.toFixed(0))).join(' ');
+  };
+  const allSlope = (samples: ReadonlyArray<{ t: number }>, value: (i: number) => number): number => slope(samples.map((s, i) => [s.t / 3600, value(i)] as const));
   const heapLine =
     heap.length > 0
-      ? `heap: ${heap.length} samples, max ${f(report.heap.maxUsedMb)} MiB used of ${f(report.heap.maxTotalMb)} MiB, slope ${f(report.heap.slopeLongestRunMbPerHour, 2)} MiB/h over the longest run (${longestHeap.length} samples)`
+      ? `heap: ${heap.length} samples, max ${f(report.heap.maxUsedMb)} MiB used of ${f(report.heap.maxTotalMb)} MiB, ${slopeText(longestHeap, report.heap.slopeLongestRunMbPerHour)}; ` +
+        `over all samples ${f(allSlope(heap, (i) => heap[i]!.usedMb), 2)} MiB/h; used by minute (max, MiB): ${byMinute(heap, (i) => heap[i]!.usedMb)}`
       : `heap: not sampled (${statusWithoutHeap > 0 ? `GET /v1/status answered ${statusWithoutHeap} time(s) without a process field` : 'the local API never answered'})`;
-  console.log(`RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, slope ${f(report.rss.slopeLongestRunMbPerHour, 2)} MiB/h over the longest run (${longest.length} samples); ${heapLine}`);
+  console.log(
+    `RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, ${slopeText(longest, report.rss.slopeLongestRunMbPerHour)}; ` +
+      `over all samples ${f(report.rss.slopeAllMbPerHour, 2)} MiB/h; by minute (max, MiB): ${byMinute(rss, (i) => rss[i]!.mb)}`,
+  );
+  console.log(heapLine);
   for (const [name, ok, detail] of checks) console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
   const passed = checks.every(([, ok]) => ok);
