@@ -48,6 +48,8 @@ process.once('exit', () => {
   for (const child of leftovers.children) child.kill('SIGKILL');
   for (const dir of leftovers.mounts) spawnSync('umount', ['-l', dir]);
 });
+// Ctrl-C or a CI timeout: exit through the handler above, so no agent, broker or mount is left behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const track = (child: ChildProcess): ChildProcess => {
   leftovers.children.add(child);
   child.once('exit', () => leftovers.children.delete(child));
@@ -287,9 +289,22 @@ async function main(): Promise<void> {
       if (signal !== 'SIGKILL' && !(signal === 'SIGTERM' || code === 0)) unexpectedExits.push(`run ${thisRun}: exit ${code} ${signal ?? ''}: ${agentLog.slice(-1500)}`);
     });
   };
+  /**
+   * kill -9 loses nothing committed (docs/outbox.md, "Guarantees"). Right before each kill the harness asks the
+   * agent what it has committed (GET /v1/buffer, `committedSeq`, as `vigil buffer` does); the range the next open
+   * skips must start above it.
+   */
+  const killed: Array<{ run: number; committedSeq: number | null; skipped?: SeqRange | null }> = [];
+  const bufferApi = new ApiClient(join(data.dir, 'vigil.sock'), 1500);
   const killAgent = async (): Promise<void> => {
     const child = agent;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const committedSeq = await bufferApi.buffer().then(
+      // An outbox that could not open its store (memory only, writeError set) commits nothing: not judged.
+      (b) => (b.writeError === null ? b.committedSeq : null),
+      () => null, // starting, or too busy to answer in time: this kill is not judged
+    );
+    killed.push({ run, committedSeq });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -308,6 +323,8 @@ async function main(): Promise<void> {
     await outbox.close();
     rmSync(copy, { recursive: true, force: true });
     if (skipped) skips.push(skipped);
+    const kill = killed[killed.length - 1];
+    if (kill && kill.skipped === undefined) kill.skipped = skipped;
   };
   // The heap can only be read inside the process: the agent's local API status (GET /v1/status on
   // <dataDir>/vigil.sock, what `vigil status` reads) reports it as `process` when the agent has that field.
@@ -505,6 +522,9 @@ async function main(): Promise<void> {
   // The births are what a platform explains its gaps with; the copies of the store say what each open skipped.
   const key = (r: SeqRange): string => `${r.from}…${r.to}`;
   const announcements = checkAnnouncements(skips, announced, arrivals);
+  // A committed seq at or above the start of the range skipped after its kill did not survive the kill.
+  const judgedKills = killed.filter((k) => k.committedSeq !== null && k.skipped !== undefined);
+  const committedLost = judgedKills.filter((k) => k.skipped && k.skipped.from <= k.committedSeq!);
   const delivery = checkDelivery(arrivals, stats.lastSeq, skips, stats.dropped.telemetry + stats.dropped.event);
   const readingsPerPoll = 1;
   const decisions = checkDecisions(loaded.site, CHANNEL, FAN, arrivals, skips, readingsPerPoll);
@@ -525,6 +545,11 @@ async function main(): Promise<void> {
 
   const checks: Array<[string, boolean, string]> = [
     ['nothing lost outside the skipped ranges', delivery.missing === 0, `${delivery.missing} missing${delivery.missing ? ` (first: ${delivery.missingSample.join(', ')})` : ''}`],
+    [
+      'kill -9 lost nothing committed (skipped ranges start above the committedSeq read right before each kill)',
+      committedLost.length === 0,
+      `${judgedKills.length} of ${killed.length} kills judged${committedLost.length ? `; lost committed: ${committedLost.map((k) => `run ${k.run} committed through ${k.committedSeq}, next open skipped from ${k.skipped!.from}`).join('; ')}` : ''}`,
+    ],
     [`kill -9 losses within the documented window (≤ ${killWindow} seqs per kill)`, worstKill <= killWindow, `worst kill lost ${worstKill}, all kills ${delivery.lostAtKills.reduce((s, n) => s + n, 0)}`],
     [
       'births name the skipped range (every run that sent live data; none unknown to the store)',
@@ -574,6 +599,7 @@ async function main(): Promise<void> {
     skips,
     announced,
     announcements,
+    killed,
     timeline,
     missingContext: delivery.missingSample.slice(0, 1).flatMap((seq) =>
       arrivals.filter((a) => Math.abs(a.seq - seq) <= 40).map((a) => ({ seq: a.seq, at: a.at, run: a.run, epoch: a.epoch, historical: a.historical, kind: a.kind })),
