@@ -281,7 +281,11 @@ export function checkDecisions(
     const alreadyThere = [...fanEvents].reverse().find((f) => f.seq < a.seq)?.event?.type === want;
     if (!(next?.event?.type === want || (!next && alreadyThere))) {
       check.relayWrong++;
-      note(`fan: ${a.event!.type} L1 at ${a.seq} not followed by ${want}`);
+      // What the platform got around it, to tell a relay that did not follow from events that came in between.
+      const around = ordered
+        .filter((x) => x.kind === 'event' && Math.abs(x.seq - a.seq) <= 12)
+        .map((x) => `${x.seq} ${x.event!.type} ${x.event!.output ?? x.event!.channel ?? ''}${x.event!.level ? ` ${x.event!.level}` : ''}`.trim());
+      note(`fan: ${a.event!.type} L1 at ${a.seq} not followed by ${want} (events around: ${around.join(', ')})`);
     }
   }
   return check;
