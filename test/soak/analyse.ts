@@ -217,7 +217,6 @@ export function checkDecisions(
       engine = new AlarmEngine({ site, clock, emit: (e) => void drafts.push(e) });
       inRun = 0;
     }
-    inRun++;
     clock!.advance(200);
     const reading: Reading = {
       channelId: channel,
@@ -229,10 +228,13 @@ export function checkDecisions(
       monoTs: clock!.now(),
       clockSynced: true,
     } as Reading;
+    // The gateway starts from the alarm state it restored, the replay from none: they meet only at a reading with a
+    // value (one that starts in fault, its port gone, keeps a restored L1 that the replay would raise afresh).
+    if (reading.value !== null) inRun++;
     pendingSeq = r.seq;
     drafts.length = 0;
     engine!.onReadings([reading]);
-    // Judge only where nothing is unknown: not in a run's first 3 readings, not right after a hole in its seqs.
+    // Judge only where nothing is unknown: not before a run's 4th reading with a value, not right after a hole in its seqs.
     const judgeable = inRun > 3 && r.seq - previousSeq <= slack * 4 && !nearKill(r.seq);
     for (const e of drafts) {
       if (e.type !== 'alarm-raised' && e.type !== 'alarm-cleared') continue;
