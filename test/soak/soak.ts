@@ -486,8 +486,18 @@ async function main(): Promise<void> {
   await Promise.all([...active]);
   log('faults over; draining');
   if (!agent || agent.exitCode !== null || agent.signalCode !== null) startAgent();
-  // Drained: nothing historical for 5 s, and the time is up (with a hard cap of 2 more minutes).
-  while (Date.now() < deadline || Date.now() - lastHistoricalAt < 5000) {
+  // Drained: the time is up, nothing historical came for 5 s, and the broker has acknowledged every record the agent
+  // had issued when the time was up (its outbox, GET /v1/buffer: nothing older waits). The quiet alone is not enough:
+  // after the last broker outage the agent may still be waiting out its reconnect back-off (up to a minute), when
+  // nothing comes at all. A hard cap of 2 more minutes.
+  let drainThrough: number | null = null;
+  const drained = async (): Promise<boolean> => {
+    const buffer = await bufferApi.buffer().catch(() => null);
+    if (!buffer) return false;
+    drainThrough ??= buffer.lastSeq;
+    return buffer.oldestSeq === null || buffer.oldestSeq > drainThrough;
+  };
+  while (Date.now() < deadline || Date.now() - lastHistoricalAt < 5000 || !(await drained())) {
     if (Date.now() > deadline + 120_000) {
       failures.push('the backlog did not drain within 2 minutes after the end');
       break;
@@ -496,6 +506,11 @@ async function main(): Promise<void> {
   }
   clearInterval(sampler);
   const stopping = agent!;
+  // The last seq before the stop: records above it were appended while stopping (outputs to their shutdown states).
+  const issuedBeforeStop = await bufferApi.buffer().then(
+    (b) => b.lastSeq,
+    () => null,
+  );
   const exit = new Promise<number | null>((resolve) => stopping.once('exit', (code) => resolve(code)));
   stopping.kill('SIGTERM');
   const exitCode = await exit;
@@ -508,10 +523,11 @@ async function main(): Promise<void> {
   const outbox = await openOutbox({ dir: join(data.dir, 'outbox'), maxBytes: 64 * 1024 * 1024, logger: silentLogger() });
   const stats = outbox.stats();
   // Records appended while the agent stopped (the outputs going to their shutdown states) wait, committed, for the
-  // next start: they are not unsent. Unsent is what is still there from before the last seq the platform got.
+  // next start: they are not unsent. Unsent is what is still there from before the stop (the agent's last seq then,
+  // or, when it did not answer, the last seq the platform got).
   const left = await outbox.read(0, 1_000_000, 1024 * 1024 * 1024);
   const lastReceived = Math.max(0, ...arrivals.map((a) => a.seq));
-  const unsent = left.filter((r) => r.seq <= lastReceived).length;
+  const unsent = left.filter((r) => r.seq <= (issuedBeforeStop ?? lastReceived)).length;
   const appendedWhileStopping = left.length - unsent;
   await outbox.close();
   await broker.close();
