@@ -474,6 +474,9 @@ export class Writer {
   /** Extends the tail with zeros so the next write lands inside the file (see PREALLOCATE_BYTES). */
   private preallocate(end: number): void {
     const tail = this.tail;
+    // Frames can lie past the zeros: a state record is written without preallocating, and writes go on growing the
+    // file after zeros found no room. The zeros must start after them, or they would wipe committed frames.
+    if (tail.allocated < tail.size) tail.allocated = tail.size;
     if (this.tailFd === null || end <= tail.allocated) return;
     const target = Math.max(end, Math.min(tail.allocated + PREALLOCATE_BYTES, this.init.segmentBytes));
     try {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, open, readAll, removeTempDirs, segmentFiles, stamp, tempDir } from './helpers.js';
 
@@ -157,6 +157,37 @@ describe('outbox: restart', () => {
     expect(third.outbox.stats().lastSeq).toBe(101);
     expect((await readAll(third.outbox)).at(-1)!.payload).toEqual({ next: true });
     await third.outbox.close();
+  });
+
+  it('keeps a state record written past the preallocated end of the tail when the tail is extended again', async () => {
+    const dir = tempDir();
+    // Segments larger than one preallocation step (1 MiB), so the tail is extended inside a segment; no tick.
+    const options = { maxBytes: 64 * 1024 * 1024, segmentBytes: 8 * 1024 * 1024, flushIntervalMs: 3_600_000 };
+    const { outbox } = await open(dir, options);
+    const tailFile = (): string => join(dir, segmentFiles(dir).at(-1)!);
+    const MiB = 1024 * 1024;
+    const unacked: number[] = [];
+    // Every other record acked: hundreds of ack ranges make each state record a few KiB, so one of them comes to
+    // straddle the end of the preallocated MiB (a data block would be preallocated for first).
+    let straddled = false;
+    for (let i = 0; i < 2000 && !straddled; i++) {
+      const seqs = Array.from({ length: 4 }, (_, j) => outbox.append('telemetry', { i, j }, stamp()).seq);
+      outbox.ack([seqs[1]!, seqs[3]!]);
+      unacked.push(seqs[0]!, seqs[2]!);
+      await outbox.flush();
+      straddled = statSync(tailFile()).size % MiB !== 0;
+    }
+    expect(straddled).toBe(true);
+    // The next commit extends the tail again: its zeros must go after that state record, not over it.
+    for (let i = 0; i < 10; i++) unacked.push(outbox.append('telemetry', { after: i }, stamp()).seq);
+    await outbox.flush();
+    await outbox.close();
+
+    const reopened = await open(dir, options);
+    const kept = new Set((await readAll(reopened.outbox)).map((r) => r.seq));
+    expect(unacked.filter((seq) => !kept.has(seq))).toEqual([]);
+    expect(reopened.events).toEqual([]);
+    await reopened.outbox.close();
   });
 
   it('continues seq above everything when all records were acked and deleted (the seq mark, not the log, holds it)', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEQ_RESERVE, type OutboxRecord } from '../../agent/outbox/index.js';
 import { eventually, open, readAll, removeTempDirs, stamp, tempDir } from './helpers.js';
@@ -200,6 +200,46 @@ describe('outbox: disk full', () => {
       await second.outbox.close();
     } finally {
       execFileSync('umount', [mountPoint]);
+    }
+  });
+
+  it.skipIf(!canMount)('a tail whose zeros found no room keeps its committed frames when zeros are written after them (a nearly full tmpfs)', async () => {
+    const mountPoint = tempDir('vigil-tmpfs-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mountPoint]);
+    try {
+      const dir = join(mountPoint, 'outbox');
+      // No group-commit tick: each flush() is one commit.
+      const options = { segmentBytes: 64 * 1024, flushIntervalMs: 3_600_000 };
+      const first = await open(dir, options);
+      first.outbox.append('event', { before: true }, stamp());
+      await first.outbox.close();
+      // Fill the file system, then give back four pages: too few for the new tail's zeros, enough for its records.
+      const filler = join(mountPoint, 'filler');
+      for (;;) {
+        try {
+          writeFileSync(filler, Buffer.alloc(4096), { flag: 'a' });
+        } catch {
+          break;
+        }
+      }
+      truncateSync(filler, statSync(filler).size - 4 * 4096);
+      const { outbox } = await open(dir, options);
+      const committed: number[] = [];
+      for (let commit = 0; commit < 3; commit++) {
+        for (let i = 0; i < 5; i++) committed.push(outbox.append('telemetry', { commit, i }, stamp()).seq);
+        await outbox.flush();
+        expect(outbox.stats().committedSeq).toBe(committed[committed.length - 1]);
+      }
+      await outbox.close();
+      rmSync(filler);
+      const reopened = await open(dir, options);
+      const kept = (await readAll(reopened.outbox)).map((r) => r.seq);
+      expect(committed.filter((seq) => !kept.includes(seq))).toEqual([]);
+      expect(reopened.events.filter((e) => e.type === 'store-damaged')).toEqual([]);
+      await reopened.outbox.close();
+    } finally {
+      // Lazy: an outbox left open by a failed expectation must not hide that failure behind EBUSY.
+      execFileSync('umount', ['-l', mountPoint]);
     }
   });
 

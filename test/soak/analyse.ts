@@ -108,6 +108,48 @@ export function checkDelivery(arrivals: readonly Arrival[], taken: number, skips
   };
 }
 
+export interface AnnouncementCheck {
+  /** Skipped ranges (read from the store) that a birth named. */
+  announced: number;
+  /** Ranges no birth named because the run after the kill never sent anything live: it never had a connection. */
+  silent: SeqRange[];
+  /** Ranges no birth named although the run after the kill sent live data (its birth goes first): a broken contract. */
+  unannounced: SeqRange[];
+  /** Ranges births named that the store does not show. */
+  unknown: SeqRange[];
+}
+
+/**
+ * The births against the store: after an unclean stop, every birth of the next run names the range its open
+ * skipped (docs/platform.md, "Gateway state"), and the data of a connection follows its birth. So a run that
+ * sent anything live must have announced the range below its seqs; a run that never got a connection could not.
+ */
+export function checkAnnouncements(skips: readonly SeqRange[], announced: readonly SeqRange[], arrivals: readonly Arrival[]): AnnouncementCheck {
+  const key = (r: SeqRange): string => `${r.from}…${r.to}`;
+  const named = new Set(announced.map(key));
+  const inStore = new Set(skips.map(key));
+  const ordered = [...skips].sort((a, b) => a.from - b.from);
+  const live = arrivals.filter((a) => !a.historical).map((a) => a.seq);
+  const check: AnnouncementCheck = { announced: 0, silent: [], unannounced: [], unknown: [] };
+  ordered.forEach((range, i) => {
+    if (named.has(key(range))) {
+      check.announced++;
+      return;
+    }
+    // The run opened after this range hands out the seqs above it, up to the next range.
+    const until = ordered[i + 1]?.from ?? Infinity;
+    const sentLive = live.some((seq) => seq > range.to && seq < until);
+    (sentLive ? check.unannounced : check.silent).push(range);
+  });
+  const seen = new Set<string>();
+  for (const r of announced) {
+    if (inStore.has(key(r)) || seen.has(key(r))) continue;
+    seen.add(key(r));
+    check.unknown.push({ from: r.from, to: r.to });
+  }
+  return check;
+}
+
 export interface DecisionCheck {
   /** Alarm transitions the replay produced away from restarts and losses, and so judged. */
   judged: number;
@@ -175,7 +217,6 @@ export function checkDecisions(
       engine = new AlarmEngine({ site, clock, emit: (e) => void drafts.push(e) });
       inRun = 0;
     }
-    inRun++;
     clock!.advance(200);
     const reading: Reading = {
       channelId: channel,
@@ -187,10 +228,13 @@ export function checkDecisions(
       monoTs: clock!.now(),
       clockSynced: true,
     } as Reading;
+    // The gateway starts from the alarm state it restored, the replay from none: they meet only at a reading with a
+    // value (one that starts in fault, its port gone, keeps a restored L1 that the replay would raise afresh).
+    if (reading.value !== null) inRun++;
     pendingSeq = r.seq;
     drafts.length = 0;
     engine!.onReadings([reading]);
-    // Judge only where nothing is unknown: not in a run's first 3 readings, not right after a hole in its seqs.
+    // Judge only where nothing is unknown: not before a run's 4th reading with a value, not right after a hole in its seqs.
     const judgeable = inRun > 3 && r.seq - previousSeq <= slack * 4 && !nearKill(r.seq);
     for (const e of drafts) {
       if (e.type !== 'alarm-raised' && e.type !== 'alarm-cleared') continue;
@@ -239,7 +283,11 @@ export function checkDecisions(
     const alreadyThere = [...fanEvents].reverse().find((f) => f.seq < a.seq)?.event?.type === want;
     if (!(next?.event?.type === want || (!next && alreadyThere))) {
       check.relayWrong++;
-      note(`fan: ${a.event!.type} L1 at ${a.seq} not followed by ${want}`);
+      // What the platform got around it, to tell a relay that did not follow from events that came in between.
+      const around = ordered
+        .filter((x) => x.kind === 'event' && Math.abs(x.seq - a.seq) <= 12)
+        .map((x) => `${x.seq} ${x.event!.type} ${x.event!.output ?? x.event!.channel ?? ''}${x.event!.level ? ` ${x.event!.level}` : ''}`.trim());
+      note(`fan: ${a.event!.type} L1 at ${a.seq} not followed by ${want} (events around: ${around.join(', ')})`);
     }
   }
   return check;

@@ -14,11 +14,12 @@ import mqtt from 'mqtt';
 import { loadSite } from '../../config/index.js';
 import { openOutbox } from '../../agent/outbox/index.js';
 import { silentLogger } from '../../agent/log/index.js';
+import { ApiClient } from '../../agent/api/index.js';
 import { startSerialSimulator, type RunningSimulator } from '../../drivers/simulator/index.js';
 import type { Profile } from '../../config/schema/index.js';
 import { loadProfiles, shippedProfileDir } from '../../config/load/index.js';
 import { startMosquitto, type Mosquitto } from '../bench/support/mosquitto.js';
-import { checkDecisions, checkDelivery, slope, type Arrival, type SeqRange } from './analyse.js';
+import { checkAnnouncements, checkDecisions, checkDelivery, slope, type Arrival, type SeqRange } from './analyse.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +48,8 @@ process.once('exit', () => {
   for (const child of leftovers.children) child.kill('SIGKILL');
   for (const dir of leftovers.mounts) spawnSync('umount', ['-l', dir]);
 });
+// Ctrl-C or a CI timeout: exit through the handler above, so no agent, broker or mount is left behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const track = (child: ChildProcess): ChildProcess => {
   leftovers.children.add(child);
   child.once('exit', () => leftovers.children.delete(child));
@@ -130,7 +133,8 @@ function ptyPair(dir: string): { a: string; b: string; start(): Promise<void>; s
     b,
     async start() {
       child = track(spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' }));
-      for (let i = 0; i < 400 && !(existsSync(a) && existsSync(b)); i++) await sleep(10);
+      // Generous: on a loaded machine (CI, two cores shared) socat can take seconds to start.
+      for (let i = 0; i < 3000 && !(existsSync(a) && existsSync(b)); i++) await sleep(10);
       if (!existsSync(a) || !existsSync(b)) throw new Error('socat did not create the pty pair');
     },
     async stop() {
@@ -188,8 +192,9 @@ interface Fault {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
   const data = dataFolder(work);
-  const brokerDir = join(work, 'broker');
-  mkdirSync(brokerDir);
+  // Its own folder under the system temp folder, not under `work` (0700): mosquitto, started as root, drops to
+  // its own user, which must reach the folder to keep the platform's session across broker restarts.
+  const brokerDir = mkdtempSync(join(tmpdir(), 'vigil-soak-broker-'));
   const broker: Mosquitto = await startMosquitto(brokerDir);
   const pty = ptyPair(work);
   await pty.start();
@@ -211,18 +216,24 @@ async function main(): Promise<void> {
   let run = 0;
   let epoch = 0;
   const arrivals: Arrival[] = [];
+  /** The skipped ranges the births announced (docs/platform.md, "Gateway state"): what a platform explains gaps with. */
+  const announced: Array<SeqRange & { at: number; run: number }> = [];
   let lastHistoricalAt = Date.now();
   const platform = mqtt.connect(broker.url, { protocolVersion: 5, clientId: 'soak-platform', clean: false, reconnectPeriod: 200, properties: { sessionExpiryInterval: 86_400 } });
   platform.on('error', () => {});
   platform.on('message', (topic, payload) => {
     const body = JSON.parse(payload.toString()) as {
+      online?: boolean;
+      skippedSeqs?: SeqRange;
       seq?: number;
       ts?: number;
       historical?: boolean;
       event?: Arrival['event'];
       readings?: Array<{ seq: number; channel: string; device: string; value: number | null; quality: string; reason?: string; ts: number; historical: boolean }>;
     };
-    if (topic.endsWith('/telemetry')) {
+    if (topic.endsWith('/state')) {
+      if (body.online && body.skippedSeqs) announced.push({ at: (Date.now() - started) / 1000, run, from: body.skippedSeqs.from, to: body.skippedSeqs.to });
+    } else if (topic.endsWith('/telemetry')) {
       for (const r of body.readings ?? []) {
         if (r.historical) lastHistoricalAt = Date.now();
         arrivals.push({ at: (Date.now() - started) / 1000, seq: r.seq, kind: 'reading', historical: r.historical, run, epoch, channel: r.channel, deviceId: r.device, value: r.value, quality: r.quality, ...(r.reason ? { reason: r.reason } : {}), ts: r.ts });
@@ -233,7 +244,7 @@ async function main(): Promise<void> {
     }
   });
   await new Promise<void>((resolve, reject) =>
-    platform.once('connect', () => platform.subscribe([`vigil/${SITE_ID}/${GATEWAY}/telemetry`, `vigil/${SITE_ID}/${GATEWAY}/events`], { qos: 1 }, (e) => (e ? reject(e) : resolve()))),
+    platform.once('connect', () => platform.subscribe([`vigil/${SITE_ID}/${GATEWAY}/telemetry`, `vigil/${SITE_ID}/${GATEWAY}/events`, `vigil/${SITE_ID}/${GATEWAY}/state`], { qos: 1 }, (e) => (e ? reject(e) : resolve()))),
   );
 
   // The agent, restarted by the harness after every kill -9.
@@ -278,9 +289,22 @@ async function main(): Promise<void> {
       if (signal !== 'SIGKILL' && !(signal === 'SIGTERM' || code === 0)) unexpectedExits.push(`run ${thisRun}: exit ${code} ${signal ?? ''}: ${agentLog.slice(-1500)}`);
     });
   };
+  /**
+   * kill -9 loses nothing committed (docs/outbox.md, "Guarantees"). Right before each kill the harness asks the
+   * agent what it has committed (GET /v1/buffer, `committedSeq`, as `vigil buffer` does); the range the next open
+   * skips must start above it.
+   */
+  const killed: Array<{ run: number; committedSeq: number | null; skipped?: SeqRange | null }> = [];
+  const bufferApi = new ApiClient(join(data.dir, 'vigil.sock'), 1500);
   const killAgent = async (): Promise<void> => {
     const child = agent;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const committedSeq = await bufferApi.buffer().then(
+      // An outbox that could not open its store (memory only, writeError set) commits nothing: not judged.
+      (b) => (b.writeError === null ? b.committedSeq : null),
+      () => null, // starting, or too busy to answer in time: this kill is not judged
+    );
+    killed.push({ run, committedSeq });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
@@ -299,6 +323,31 @@ async function main(): Promise<void> {
     await outbox.close();
     rmSync(copy, { recursive: true, force: true });
     if (skipped) skips.push(skipped);
+    const kill = killed[killed.length - 1];
+    if (kill && kill.skipped === undefined) kill.skipped = skipped;
+  };
+  // The heap can only be read inside the process: the agent's local API status (GET /v1/status on
+  // <dataDir>/vigil.sock, what `vigil status` reads) reports it as `process` when the agent has that field.
+  const heap: Array<{ t: number; usedMb: number; totalMb: number; run: number }> = [];
+  let statusWithoutHeap = 0;
+  let heapAsking = false;
+  const api = new ApiClient(join(data.dir, 'vigil.sock'), 3000);
+  const sampleHeap = (pid: number, thisRun: number): void => {
+    if (heapAsking) return;
+    heapAsking = true;
+    api
+      .status()
+      .then((status) => {
+        const p = (status as { process?: Partial<Record<'heapUsedBytes' | 'heapTotalBytes', unknown>> }).process;
+        if (status.agent.pid !== pid) return; // a socket left by the run before
+        if (p && typeof p.heapUsedBytes === 'number' && typeof p.heapTotalBytes === 'number') {
+          heap.push({ t: (Date.now() - started) / 1000, usedMb: p.heapUsedBytes / 1048576, totalMb: p.heapTotalBytes / 1048576, run: thisRun });
+        } else statusWithoutHeap++;
+      })
+      .catch(() => {
+        // starting, killed, or busy: the next sample
+      })
+      .finally(() => (heapAsking = false));
   };
   const sampler = setInterval(() => {
     const pid = agent?.pid;
@@ -309,6 +358,7 @@ async function main(): Promise<void> {
     } catch {
       // between a kill and its restart
     }
+    sampleHeap(pid, run);
   }, 5000);
 
   startAgent();
@@ -436,8 +486,18 @@ async function main(): Promise<void> {
   await Promise.all([...active]);
   log('faults over; draining');
   if (!agent || agent.exitCode !== null || agent.signalCode !== null) startAgent();
-  // Drained: nothing historical for 5 s, and the time is up (with a hard cap of 2 more minutes).
-  while (Date.now() < deadline || Date.now() - lastHistoricalAt < 5000) {
+  // Drained: the time is up, nothing historical came for 5 s, and the broker has acknowledged every record the agent
+  // had issued when the time was up (its outbox, GET /v1/buffer: nothing older waits). The quiet alone is not enough:
+  // after the last broker outage the agent may still be waiting out its reconnect back-off (up to a minute), when
+  // nothing comes at all. A hard cap of 2 more minutes.
+  let drainThrough: number | null = null;
+  const drained = async (): Promise<boolean> => {
+    const buffer = await bufferApi.buffer().catch(() => null);
+    if (!buffer) return false;
+    drainThrough ??= buffer.lastSeq;
+    return buffer.oldestSeq === null || buffer.oldestSeq > drainThrough;
+  };
+  while (Date.now() < deadline || Date.now() - lastHistoricalAt < 5000 || !(await drained())) {
     if (Date.now() > deadline + 120_000) {
       failures.push('the backlog did not drain within 2 minutes after the end');
       break;
@@ -446,6 +506,11 @@ async function main(): Promise<void> {
   }
   clearInterval(sampler);
   const stopping = agent!;
+  // The last seq before the stop: records above it were appended while stopping (outputs to their shutdown states).
+  const issuedBeforeStop = await bufferApi.buffer().then(
+    (b) => b.lastSeq,
+    () => null,
+  );
   const exit = new Promise<number | null>((resolve) => stopping.once('exit', (code) => resolve(code)));
   stopping.kill('SIGTERM');
   const exitCode = await exit;
@@ -458,15 +523,24 @@ async function main(): Promise<void> {
   const outbox = await openOutbox({ dir: join(data.dir, 'outbox'), maxBytes: 64 * 1024 * 1024, logger: silentLogger() });
   const stats = outbox.stats();
   // Records appended while the agent stopped (the outputs going to their shutdown states) wait, committed, for the
-  // next start: they are not unsent. Unsent is what is still there from before the last seq the platform got.
+  // next start: they are not unsent. Unsent is what is still there from before the stop (the agent's last seq then,
+  // or, when it did not answer, the last seq the platform got).
   const left = await outbox.read(0, 1_000_000, 1024 * 1024 * 1024);
   const lastReceived = Math.max(0, ...arrivals.map((a) => a.seq));
-  const unsent = left.filter((r) => r.seq <= lastReceived).length;
+  const unsent = left.filter((r) => r.seq <= (issuedBeforeStop ?? lastReceived)).length;
   const appendedWhileStopping = left.length - unsent;
   await outbox.close();
   await broker.close();
+  // The store goes with the tmpfs: a copy is kept, with the logs, for a failed run.
+  cpSync(join(data.dir, 'outbox'), join(work, 'outbox-at-end'), { recursive: true });
   data.unmount();
 
+  // The births are what a platform explains its gaps with; the copies of the store say what each open skipped.
+  const key = (r: SeqRange): string => `${r.from}…${r.to}`;
+  const announcements = checkAnnouncements(skips, announced, arrivals);
+  // A committed seq at or above the start of the range skipped after its kill did not survive the kill.
+  const judgedKills = killed.filter((k) => k.committedSeq !== null && k.skipped !== undefined);
+  const committedLost = judgedKills.filter((k) => k.skipped && k.skipped.from <= k.committedSeq!);
   const delivery = checkDelivery(arrivals, stats.lastSeq, skips, stats.dropped.telemetry + stats.dropped.event);
   const readingsPerPoll = 1;
   const decisions = checkDecisions(loaded.site, CHANNEL, FAN, arrivals, skips, readingsPerPoll);
@@ -476,13 +550,28 @@ async function main(): Promise<void> {
   // The documented window of a kill -9: the telemetry waiting for its group commit (1 s), with 1 s of margin.
   const killWindow = Math.ceil(seqRate * 2);
   const worstKill = Math.max(0, ...delivery.lostAtKills);
-  const byRun = new Map<number, Array<[number, number]>>();
-  for (const s of rss) byRun.set(s.run, [...(byRun.get(s.run) ?? []), [s.t / 3600, s.mb]]);
-  const longest = [...byRun.values()].sort((x, y) => y.length - x.length)[0] ?? [];
+  // Each restart starts memory over: the slope is taken over the run (between kills) with the most samples.
+  const longestRun = (samples: ReadonlyArray<{ t: number; run: number }>, value: (i: number) => number): Array<[number, number]> => {
+    const byRun = new Map<number, Array<[number, number]>>();
+    samples.forEach((s, i) => byRun.set(s.run, [...(byRun.get(s.run) ?? []), [s.t / 3600, value(i)]]));
+    return [...byRun.values()].sort((x, y) => y.length - x.length)[0] ?? [];
+  };
+  const longest = longestRun(rss, (i) => rss[i]!.mb);
+  const longestHeap = longestRun(heap, (i) => heap[i]!.usedMb);
 
   const checks: Array<[string, boolean, string]> = [
     ['nothing lost outside the skipped ranges', delivery.missing === 0, `${delivery.missing} missing${delivery.missing ? ` (first: ${delivery.missingSample.join(', ')})` : ''}`],
+    [
+      'kill -9 lost nothing committed (skipped ranges start above the committedSeq read right before each kill)',
+      committedLost.length === 0,
+      `${judgedKills.length} of ${killed.length} kills judged${committedLost.length ? `; lost committed: ${committedLost.map((k) => `run ${k.run} committed through ${k.committedSeq}, next open skipped from ${k.skipped!.from}`).join('; ')}` : ''}`,
+    ],
     [`kill -9 losses within the documented window (≤ ${killWindow} seqs per kill)`, worstKill <= killWindow, `worst kill lost ${worstKill}, all kills ${delivery.lostAtKills.reduce((s, n) => s + n, 0)}`],
+    [
+      'births name the skipped range (every run that sent live data; none unknown to the store)',
+      announcements.unannounced.length === 0 && announcements.unknown.length === 0,
+      `${announcements.unannounced.length} unnamed${announcements.unannounced.length ? ` (${announcements.unannounced.map(key).join(', ')})` : ''}, ${announcements.unknown.length} unknown${announcements.unknown.length ? ` (${announcements.unknown.map(key).join(', ')})` : ''}`,
+    ],
     ['order per connection (live, historical)', delivery.orderViolations === 0, `${delivery.orderViolations} violations ${delivery.orderSample.join('; ')}`],
     ['alarm decisions match the replay', decisions.wrong === 0 && decisions.unexpected === 0, `${decisions.matched} matched, ${decisions.wrong} wrong, ${decisions.unexpected} unexpected of ${decisions.judged} judged`],
     ['no alarm decision late', decisions.late === 0, `${decisions.late} late`],
@@ -513,9 +602,20 @@ async function main(): Promise<void> {
     outboxEvents,
     enospcLogLines: enospc,
     rss: { samples: rss.length, maxMb: Math.max(0, ...rss.map((s) => s.mb)), slopeLongestRunMbPerHour: slope(longest), slopeAllMbPerHour: slope(rss.map((s) => [s.t / 3600, s.mb] as const)) },
+    heap: {
+      samples: heap.length,
+      maxUsedMb: Math.max(0, ...heap.map((s) => s.usedMb)),
+      maxTotalMb: Math.max(0, ...heap.map((s) => s.totalMb)),
+      slopeLongestRunMbPerHour: slope(longestHeap),
+      longestRunSamples: longestHeap.length,
+      statusWithoutHeap,
+    },
     checks: checks.map(([name, ok, detail]) => ({ name, ok, detail })),
     // For a failing run: the skipped ranges, the fault timeline, and how the seqs around each missing one arrived.
     skips,
+    announced,
+    announcements,
+    killed,
     timeline,
     missingContext: delivery.missingSample.slice(0, 1).flatMap((seq) =>
       arrivals.filter((a) => Math.abs(a.seq - seq) <= 40).map((a) => ({ seq: a.seq, at: a.at, run: a.run, epoch: a.epoch, historical: a.historical, kind: a.kind })),
@@ -526,17 +626,47 @@ async function main(): Promise<void> {
   console.log(`faults: ${Object.entries(counts).map(([k, n]) => `${k} ×${n}`).join(', ')}${data.mounted ? '' : '; disk full: not run (needs root)'}`);
   console.log(`readings and events: taken ${delivery.taken} (last seq), delivered ${delivery.receivedUnique} unique, duplicates ${delivery.duplicates}`);
   console.log(`skipped after ${kills} kill(s): ${delivery.skipped} seqs (${delivery.skippedReceived} of them left live before the kill); lost uncommitted at kills: ${delivery.lostAtKills.join(', ') || 'none'}`);
+  console.log(
+    `births named ${announcements.announced} of the ${kills} skipped ranges; ${announcements.silent.length} not named because the next run never had a connection${announcements.silent.length ? ` (${announcements.silent.map(key).join(', ')})` : ''}`,
+  );
   console.log(`dropped by the outbox bounds: ${delivery.dropped}; unsent at the end: ${unsent}; order violations: ${delivery.orderViolations}`);
   console.log(`alarm decisions: ${decisions.judged} judged, ${decisions.matched} matched, ${decisions.late} late, ${decisions.wrong} wrong, ${decisions.unexpected} unexpected, ${decisions.notJudged} next to restarts or holes; relay: ${decisions.relayJudged - decisions.relayWrong}/${decisions.relayJudged}`);
   if (decisions.samples.length > 0) console.log(`  ${decisions.samples.join('\n  ')}`);
-  console.log(`RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, slope ${f(report.rss.slopeLongestRunMbPerHour, 2)} MiB/h over the longest run (${longest.length} samples); heap: not sampled (not readable from outside the process)`);
+  // A process settles for its first minutes (see bench:budget): a slope over a shorter run says nothing.
+  const slopeText = (points: ReadonlyArray<readonly [number, number]>, value: number): string => {
+    const spanS = points.length > 1 ? (points[points.length - 1]![0] - points[0]![0]) * 3600 : 0;
+    return spanS >= 120 ? `slope ${f(value, 2)} MiB/h over the longest run (${points.length} samples, ${f(spanS / 60)} min)` : `no slope (the longest run between kills lasted ${f(spanS, 0)} s)`;
+  };
+  // Over time: the highest sample of each minute, and the slope over all samples (each restart starts over, so
+  // this one shows growth that survives restarts, such as a backlog or an index).
+  const byMinute = (samples: ReadonlyArray<{ t: number }>, value: (i: number) => number): string => {
+    const top: number[] = [];
+    samples.forEach((s, i) => {
+      const m = Math.floor(s.t / 60);
+      top[m] = Math.max(top[m] ?? 0, value(i));
+    });
+    return Array.from(top, (v) => (v === undefined ? '-' : v.toFixed(0))).join(' ');
+  };
+  const allSlope = (samples: ReadonlyArray<{ t: number }>, value: (i: number) => number): number => slope(samples.map((s, i) => [s.t / 3600, value(i)] as const));
+  const heapLine =
+    heap.length > 0
+      ? `heap: ${heap.length} samples, max ${f(report.heap.maxUsedMb)} MiB used of ${f(report.heap.maxTotalMb)} MiB, ${slopeText(longestHeap, report.heap.slopeLongestRunMbPerHour)}; ` +
+        `over all samples ${f(allSlope(heap, (i) => heap[i]!.usedMb), 2)} MiB/h; used by minute (max, MiB): ${byMinute(heap, (i) => heap[i]!.usedMb)}`
+      : `heap: not sampled (${statusWithoutHeap > 0 ? `GET /v1/status answered ${statusWithoutHeap} time(s) without a process field` : 'the local API never answered'})`;
+  console.log(
+    `RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, ${slopeText(longest, report.rss.slopeLongestRunMbPerHour)}; ` +
+      `over all samples ${f(report.rss.slopeAllMbPerHour, 2)} MiB/h; by minute (max, MiB): ${byMinute(rss, (i) => rss[i]!.mb)}`,
+  );
+  console.log(heapLine);
   for (const [name, ok, detail] of checks) console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2));
   const passed = checks.every(([, ok]) => ok);
-  if (passed) rmSync(work, { recursive: true, force: true });
-  else {
+  if (passed) {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(brokerDir, { recursive: true, force: true });
+  } else {
     rmSync(data.dir, { recursive: true, force: true });
-    console.log(`agent logs of every run kept in ${logDir}`);
+    console.log(`agent logs of every run kept in ${logDir}, the store at the end in ${join(work, 'outbox-at-end')}, the broker's log in ${broker.logFile}`);
   }
   process.exit(passed ? 0 : 1);
 }

@@ -83,6 +83,13 @@ export async function startMosquitto(dir: string): Promise<Mosquitto> {
     await exited;
   };
   await start();
+  // Started as root, mosquitto drops to its own user. If that user cannot reach the folder (a parent made by
+  // mkdtemp is 0700), it runs on without its log and without persistence: every restart would then silently
+  // drop the sessions and the messages queued for them, which a test would take for losses of the client.
+  if (!existsSync(logFile)) {
+    await stop();
+    throw new Error(`mosquitto cannot write its folder ${dir} (its own user must be able to reach it): no log, no persistence`);
+  }
   return {
     url: `mqtt://127.0.0.1:${port}`,
     logFile,
