@@ -15,6 +15,7 @@ import { loadSite } from '../../config/index.js';
 import { openOutbox } from '../../agent/outbox/index.js';
 import { silentLogger } from '../../agent/log/index.js';
 import { ApiClient } from '../../agent/api/index.js';
+import { serviceNodeFlags } from '../bench/support/service-flags.js';
 import { startSerialSimulator, type RunningSimulator } from '../../drivers/simulator/index.js';
 import type { Profile } from '../../config/schema/index.js';
 import { loadProfiles, shippedProfileDir } from '../../config/load/index.js';
@@ -274,7 +275,8 @@ async function main(): Promise<void> {
     run++;
     timeline.push({ t: (Date.now() - started) / 1000, what: `agent run ${run} started` });
     const thisRun = run;
-    const child = track(spawn(process.execPath, [CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    // As the service runs it: the unit's Node flags, so RSS and heap are the deployed agent's.
+    const child = track(spawn(process.execPath, [...serviceNodeFlags(), CLI, 'run', '--config', siteFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
     agent = child;
     const keep = (chunk: Buffer): void => {
       const text = chunk.toString();
@@ -327,7 +329,7 @@ async function main(): Promise<void> {
     if (kill && kill.skipped === undefined) kill.skipped = skipped;
   };
   // The heap can only be read inside the process: the agent's local API status (GET /v1/status on
-  // <dataDir>/vigil.sock, what `vigil status` reads) reports it as `process` when the agent has that field.
+  // <dataDir>/vigil.sock, what `vigil status` reads) reports it in `agent.memory`.
   const heap: Array<{ t: number; usedMb: number; totalMb: number; run: number }> = [];
   let statusWithoutHeap = 0;
   let heapAsking = false;
@@ -338,11 +340,10 @@ async function main(): Promise<void> {
     api
       .status()
       .then((status) => {
-        const p = (status as { process?: Partial<Record<'heapUsedBytes' | 'heapTotalBytes', unknown>> }).process;
         if (status.agent.pid !== pid) return; // a socket left by the run before
-        if (p && typeof p.heapUsedBytes === 'number' && typeof p.heapTotalBytes === 'number') {
-          heap.push({ t: (Date.now() - started) / 1000, usedMb: p.heapUsedBytes / 1048576, totalMb: p.heapTotalBytes / 1048576, run: thisRun });
-        } else statusWithoutHeap++;
+        const memory = status.agent.memory as typeof status.agent.memory | undefined;
+        if (memory) heap.push({ t: (Date.now() - started) / 1000, usedMb: memory.heapUsedBytes / 1048576, totalMb: memory.heapTotalBytes / 1048576, run: thisRun });
+        else statusWithoutHeap++;
       })
       .catch(() => {
         // starting, killed, or busy: the next sample
@@ -652,7 +653,7 @@ async function main(): Promise<void> {
     heap.length > 0
       ? `heap: ${heap.length} samples, max ${f(report.heap.maxUsedMb)} MiB used of ${f(report.heap.maxTotalMb)} MiB, ${slopeText(longestHeap, report.heap.slopeLongestRunMbPerHour)}; ` +
         `over all samples ${f(allSlope(heap, (i) => heap[i]!.usedMb), 2)} MiB/h; used by minute (max, MiB): ${byMinute(heap, (i) => heap[i]!.usedMb)}`
-      : `heap: not sampled (${statusWithoutHeap > 0 ? `GET /v1/status answered ${statusWithoutHeap} time(s) without a process field` : 'the local API never answered'})`;
+      : `heap: not sampled (${statusWithoutHeap > 0 ? `GET /v1/status answered ${statusWithoutHeap} time(s) without agent.memory` : 'the local API never answered'})`;
   console.log(
     `RSS: ${rss.length} samples, max ${f(report.rss.maxMb)} MiB, ${slopeText(longest, report.rss.slopeLongestRunMbPerHour)}; ` +
       `over all samples ${f(report.rss.slopeAllMbPerHour, 2)} MiB/h; by minute (max, MiB): ${byMinute(rss, (i) => rss[i]!.mb)}`,
