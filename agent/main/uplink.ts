@@ -143,6 +143,7 @@ export async function startUplink(wiring: UplinkWiring): Promise<UplinkParts> {
     clock,
     birth,
     skippedSeqs: () => outbox.stats().skippedSeqs,
+    skippedRanges: () => outbox.stats().skippedRanges,
     ...(wiring.latest ? { latest: wiring.latest } : {}),
     ...(wiring.requestSample ? { requestSample: wiring.requestSample } : {}),
   };

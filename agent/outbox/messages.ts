@@ -70,6 +70,7 @@ export type FromWriter =
       ackedRanges: Range[];
       runs: Runs;
       skippedSeqs: { from: number; to: number } | null;
+      skippedRanges: Array<{ from: number; to: number }>;
       progress: WriterProgress;
     }
   /** Segment changes first, then the figures: the main thread applies them in this order. */

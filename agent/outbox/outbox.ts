@@ -90,6 +90,7 @@ function memoryOnly(options: OutboxOptions, reason: string): Outbox {
     ackedRanges: [],
     runs: { 'memory-only': { kernelBootId: '', startedWallMs: Date.now(), corrections: [] } },
     skippedSeqs: null,
+    skippedRanges: [],
     progress: {
       lastReceived: nextSeq - 1,
       writtenThrough: nextSeq - 1,
@@ -137,6 +138,7 @@ class DurableOutbox implements Outbox {
   private ackedThrough: number;
   private progress: WriterProgress;
   private readonly skippedSeqs: { from: number; to: number } | null;
+  private readonly skippedRanges: ReadonlyArray<{ from: number; to: number }>;
   private toPost: EncodableRecord[] = [];
   private toAck: number[] = [];
   private scheduled: NodeJS.Immediate | undefined;
@@ -162,6 +164,7 @@ class DurableOutbox implements Outbox {
     this.runs = ready.runs;
     this.progress = ready.progress;
     this.skippedSeqs = ready.skippedSeqs;
+    this.skippedRanges = ready.skippedRanges;
     this.ackedThrough = ready.ackedThrough;
     this.acked = RangeSet.of(ready.ackedRanges);
     this.reader = new DiskReader(options.dir);
@@ -424,6 +427,7 @@ class DurableOutbox implements Outbox {
       damagedStoresMovedAside: p.damagedMovedAside,
       writeError: this.writerAlive ? p.writeError : this.writerFailure,
       skippedSeqs: this.skippedSeqs,
+      skippedRanges: this.skippedRanges,
     };
   }
 }

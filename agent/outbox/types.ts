@@ -47,6 +47,11 @@ export interface OutboxStats {
    * previous process but never reached the disk; they will never be sent. Null after a clean close.
    */
   skippedSeqs: { from: number; to: number } | null;
+  /**
+   * The ranges skipped at recent opens (the last 32), newest last, this open's included: a run killed before it
+   * reached the platform could not name its own range, so the next births name them all.
+   */
+  skippedRanges: ReadonlyArray<{ from: number; to: number }>;
 }
 
 export type OutboxEventType = 'store-damaged' | 'disk-full' | 'disk-ok' | 'dropped' | 'writer-failed';

@@ -22,6 +22,7 @@ import { RangeSet, type Range } from './range-set.js';
 import { applyCorrection, readKernelBootId, readRuns, RUNS_FILE, writeRuns, type Runs } from './runs.js';
 import { scanSegment, SPARSE_EVERY_BYTES } from './scan.js';
 import { readSeqMark, SeqMark, SEQ_MARK_FILE, SEQ_RESERVE } from './seq-mark.js';
+import { readSkipped, recordSkipped, SKIPPED_FILE, type SeqRange } from './skipped.js';
 import type { OutboxEventType, OutboxStream } from './types.js';
 
 /** Damaged copies kept aside at most (oldest go first), so repeated damage cannot fill the card. */
@@ -175,6 +176,7 @@ export class Writer {
     const nextSeq = Math.max(hwm, known) + 1 + (reliable ? 0 : SEQ_RESERVE);
     let skippedSeqs: { from: number; to: number } | null = null;
     if (nextSeq - 1 > known && !(reliable && clean)) skippedSeqs = { from: known + 1, to: nextSeq - 1 };
+    const skippedRanges = this.rememberSkipped(skippedSeqs);
     this.seqMark = mark.status === 'ok' ? SeqMark.open(this.io, markPath, mark) : SeqMark.create(this.io, markPath, nextSeq - 1);
     this.seqMark.write(nextSeq - 1 + SEQ_RESERVE, false);
     this.lastReceived = nextSeq - 1;
@@ -198,6 +200,7 @@ export class Writer {
       ackedRanges: this.acked.toArray(),
       runs: structuredClone(this.runs),
       skippedSeqs,
+      skippedRanges,
       progress: this.progress(),
     };
   }
@@ -980,6 +983,20 @@ export class Writer {
       damagedMovedAside: this.damagedMovedAside,
       syncs: this.io.syncs,
     };
+  }
+
+  /** The recent skipped ranges with this open's added; a list that cannot be written is still reported. */
+  private rememberSkipped(skipped: SeqRange | null): SeqRange[] {
+    const path = join(this.init.dir, SKIPPED_FILE);
+    const listed = readSkipped(path);
+    if (listed.problem) this.log('warn', 'outbox: list of skipped seq ranges unreadable; starting a new one', { problem: listed.problem });
+    if (!skipped) return listed.ranges;
+    try {
+      return recordSkipped(this.io, path, listed.ranges, skipped);
+    } catch (error) {
+      this.log('warn', 'outbox: could not record the skipped seq range', { error: (error as Error).message, code: (error as NodeJS.ErrnoException).code });
+      return [...listed.ranges, skipped];
+    }
   }
 
   private report(type: OutboxEventType, detail: string): void {

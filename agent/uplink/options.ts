@@ -29,6 +29,8 @@ export interface UplinkOptions {
   latest?: () => readonly LatestValue[];
   /** The seqs the outbox skipped at open after an unclean stop (reported in the birth), or null. */
   skippedSeqs?: () => { from: number; to: number } | null;
+  /** The ranges skipped at recent opens, newest last (reported in the birth); default none. */
+  skippedRanges?: () => ReadonlyArray<{ from: number; to: number }>;
   /** Polls every device now (a platform's "sample" request); false when it cannot. */
   requestSample?: () => boolean;
   /** The platform protocol; default the native JSON profile. */

@@ -158,6 +158,11 @@ export interface BirthInfo extends StateStamp {
    * with the last group commit (some of those may have been sent live before the stop). Absent after a clean stop.
    */
   skippedSeqs?: { from: number; to: number };
+  /**
+   * Every range skipped at the outbox's recent opens (the last 32), newest last: a run killed before it reached
+   * the platform could not name its own range. Absent when there is none.
+   */
+  skippedRanges?: ReadonlyArray<{ from: number; to: number }>;
 }
 
 /** A command as the profile decoded it; the shared gate judges expiry, duplicates and signature. */

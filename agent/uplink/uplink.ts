@@ -490,12 +490,20 @@ export class Uplink {
 
   private birthInfo(): BirthInfo {
     let skipped: { from: number; to: number } | null = null;
+    let ranges: ReadonlyArray<{ from: number; to: number }> = [];
     try {
       skipped = this.options.skippedSeqs?.() ?? null;
+      ranges = this.options.skippedRanges?.() ?? [];
     } catch {
       // a diagnostic only: the birth goes out without it
     }
-    return { ...this.stamp(), ...this.options.birth, latest: this.latestValues(), ...(skipped ? { skippedSeqs: skipped } : {}) };
+    return {
+      ...this.stamp(),
+      ...this.options.birth,
+      latest: this.latestValues(),
+      ...(skipped ? { skippedSeqs: skipped } : {}),
+      ...(ranges.length > 0 ? { skippedRanges: ranges } : {}),
+    };
   }
 
   private latestValues(): ReturnType<ProfileHost['latest']> {

@@ -110,3 +110,30 @@ describe('outbox: kill -9 in a loop under load', () => {
     expect(committed.size()).toBeGreaterThan(1000);
   }, 180_000);
 });
+
+describe('outbox: the skipped ranges of recent unclean opens are kept for the births', () => {
+  it('two kills in a row: the second run, killed before anyone heard of it, still has its range named at the next open', async () => {
+    const dir = tempDir();
+    const options: CrashChildOptions = { mode: 'crash', dir, flushIntervalMs: 50, segmentBytes: 256 * 1024 };
+    const first = await runAndKill(options, 150, false);
+    const second = await runAndKill(options, 150, false);
+    expect(first.errors).toEqual([]);
+    expect(second.errors).toEqual([]);
+    expect(second.start).not.toBeNull();
+
+    const { outbox } = await open(dir, { flushIntervalMs: 50 });
+    const stats = outbox.stats();
+    // The range the second run skipped when it opened ends just below its first seq; this open's comes after it.
+    expect(stats.skippedRanges).toHaveLength(2);
+    expect(stats.skippedRanges[0]!.to).toBe(second.start! - 1);
+    expect(stats.skippedRanges[1]).toEqual(stats.skippedSeqs);
+    expect(stats.skippedRanges[0]!.to).toBeLessThan(stats.skippedRanges[1]!.from);
+    await outbox.close();
+
+    // A clean stop skips nothing new, and the list stays for later births.
+    const { outbox: again } = await open(dir, { flushIntervalMs: 50 });
+    expect(again.stats().skippedSeqs).toBeNull();
+    expect(again.stats().skippedRanges).toEqual(stats.skippedRanges);
+    await again.close();
+  }, 60_000);
+});

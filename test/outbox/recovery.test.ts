@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { SEQ_RESERVE } from '../../agent/outbox/index.js';
+import { SKIPPED_FILE, SKIPPED_KEPT } from '../../agent/outbox/skipped.js';
+import { createLogger, type Logger } from '../../agent/log/index.js';
 import { open, readAll, removeTempDirs, segmentFiles, stamp, tempDir } from './helpers.js';
 
 afterEach(removeTempDirs);
@@ -176,5 +179,42 @@ describe('outbox: damaged store', () => {
     await outbox.close();
     // At most a few damaged copies are kept, so repeated damage cannot fill the card.
     expect(readdirSync(join(dir, 'damaged')).length).toBeLessThanOrEqual(3);
+  });
+});
+
+/** A JSON logger whose lines land in `lines`. */
+function captureLogger(lines: string[]): Logger {
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return createLogger({ level: 'debug', pretty: false, destination });
+}
+
+describe('outbox: the list of skipped ranges', () => {
+  it('keeps the newest 32, and an unreadable list is replaced without stopping the store', async () => {
+    const dir = tempDir();
+    await fillStore(dir);
+    const listed = Array.from({ length: 40 }, (_, i) => ({ from: 1_000_000 + i * 10, to: 1_000_000 + i * 10 + 5 }));
+    writeFileSync(join(dir, SKIPPED_FILE), JSON.stringify({ v: 1, ranges: listed }));
+    // A lost seq mark: this open skips a reservation, as after an unclean stop.
+    rmSync(join(dir, 'seq.hwm'));
+    const { outbox } = await open(dir);
+    const ranges = outbox.stats().skippedRanges;
+    expect(ranges).toHaveLength(SKIPPED_KEPT);
+    expect(ranges.at(-1)).toEqual(outbox.stats().skippedSeqs);
+    expect(ranges[0]).toEqual(listed[40 - SKIPPED_KEPT + 1]);
+    await outbox.close();
+
+    writeFileSync(join(dir, SKIPPED_FILE), '{"v":1,"ranges":[{"from":"x"}]');
+    rmSync(join(dir, 'seq.hwm'));
+    const logs: string[] = [];
+    const { outbox: reopened } = await open(dir, { logger: captureLogger(logs) });
+    expect(reopened.stats().skippedRanges).toEqual([reopened.stats().skippedSeqs]);
+    expect(logs.join('\n')).toMatch(/skipped seq ranges unreadable/);
+    expect(reopened.append('event', {}, stamp()).seq).toBeGreaterThan(300);
+    await reopened.close();
   });
 });

@@ -226,6 +226,7 @@ async function main(): Promise<void> {
     const body = JSON.parse(payload.toString()) as {
       online?: boolean;
       skippedSeqs?: SeqRange;
+      skippedRanges?: SeqRange[];
       seq?: number;
       ts?: number;
       historical?: boolean;
@@ -233,7 +234,9 @@ async function main(): Promise<void> {
       readings?: Array<{ seq: number; channel: string; device: string; value: number | null; quality: string; reason?: string; ts: number; historical: boolean }>;
     };
     if (topic.endsWith('/state')) {
-      if (body.online && body.skippedSeqs) announced.push({ at: (Date.now() - started) / 1000, run, from: body.skippedSeqs.from, to: body.skippedSeqs.to });
+      // A birth names its own run's range, and every range of the recent opens (runs killed before they connected).
+      const named = body.online ? [...(body.skippedSeqs ? [body.skippedSeqs] : []), ...(body.skippedRanges ?? [])] : [];
+      for (const r of named) announced.push({ at: (Date.now() - started) / 1000, run, from: r.from, to: r.to });
     } else if (topic.endsWith('/telemetry')) {
       for (const r of body.readings ?? []) {
         if (r.historical) lastHistoricalAt = Date.now();

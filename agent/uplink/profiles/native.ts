@@ -131,6 +131,7 @@ export function createNativeProfile(ctx: ProfileIdentity): NativeProfile {
           version: birth.version,
           configHash: birth.configHash,
           ...(birth.skippedSeqs === undefined ? {} : { skippedSeqs: { from: birth.skippedSeqs.from, to: birth.skippedSeqs.to } }),
+          ...(birth.skippedRanges === undefined ? {} : { skippedRanges: birth.skippedRanges.map((r) => ({ from: r.from, to: r.to })) }),
           channels: birth.channels.map((c) => ({
             id: c.id,
             ...(c.deviceId === undefined ? {} : { device: c.deviceId }),
