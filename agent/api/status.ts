@@ -160,7 +160,8 @@ export interface AgentMemory {
 export interface StatusSnapshot {
   version: typeof STATUS_VERSION;
   site: { id: string; name: string; kind: string };
-  agent: { version: string; pid: number; uptimeS: number; memory: AgentMemory };
+  /** `memory` is absent from agents older than the field: clients must do without it. */
+  agent: { version: string; pid: number; uptimeS: number; memory?: AgentMemory };
   clock: ClockStatus;
   safety: { alive: boolean; reason: string | null; lastReadingAgeMs: number | null };
   channels: ChannelStatus[];

@@ -91,10 +91,10 @@ const MIB = 1024 * 1024;
 
 function agentLine(agent: StatusSnapshot['agent']): string {
   const m = agent.memory;
-  return (
-    `agent ${agent.version}, pid ${agent.pid}, up ${formatDuration(agent.uptimeS * 1000)}, ` +
-    `memory ${(m.rssBytes / MIB).toFixed(1)} MiB resident, heap ${(m.heapUsedBytes / MIB).toFixed(1)} of ${(m.heapTotalBytes / MIB).toFixed(1)} MiB`
-  );
+  const memory = m
+    ? `, memory ${(m.rssBytes / MIB).toFixed(1)} MiB resident, heap ${(m.heapUsedBytes / MIB).toFixed(1)} of ${(m.heapTotalBytes / MIB).toFixed(1)} MiB`
+    : '';
+  return `agent ${agent.version}, pid ${agent.pid}, up ${formatDuration(agent.uptimeS * 1000)}${memory}`;
 }
 
 export function renderStatus(status: StatusSnapshot, options: RenderOptions): string {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { readSkipped, SKIPPED_FILE } from './skipped.js';
 import type { EncodableRecord } from './format.js';
 import { MemoryWindow, type MemEntry } from './memory.js';
 import type { FromWriter, ToWriter, WriterInit, WriterProgress } from './messages.js';
@@ -90,7 +91,9 @@ function memoryOnly(options: OutboxOptions, reason: string): Outbox {
     ackedRanges: [],
     runs: { 'memory-only': { kernelBootId: '', startedWallMs: Date.now(), corrections: [] } },
     skippedSeqs: null,
-    skippedRanges: [],
+    // What the store's list still says (read only: nothing can be written here). This run's own jump to the
+    // wall clock is not named: without the log there is no knowing where the last run stopped.
+    skippedRanges: readSkipped(join(options.dir, SKIPPED_FILE)).ranges,
     progress: {
       lastReceived: nextSeq - 1,
       writtenThrough: nextSeq - 1,

@@ -23,15 +23,13 @@ export function readSkipped(path: string): { ranges: SeqRange[]; problem: string
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as { v?: unknown; ranges?: unknown };
     if (parsed.v !== 1 || !Array.isArray(parsed.ranges) || !parsed.ranges.every(isRange)) return { ranges: [], problem: 'unexpected format' };
-    return { ranges: parsed.ranges.map((r) => ({ from: r.from, to: r.to })), problem: null };
+    return { ranges: parsed.ranges.slice(-SKIPPED_KEPT).map((r) => ({ from: r.from, to: r.to })), problem: null };
   } catch (error) {
     return { ranges: [], problem: (error as Error).message };
   }
 }
 
-/** Adds this open's range, keeps the newest SKIPPED_KEPT and writes the file atomically; returns the list. */
-export function recordSkipped(io: Io, path: string, listed: readonly SeqRange[], range: SeqRange): SeqRange[] {
-  const ranges = [...listed, range].slice(-SKIPPED_KEPT);
-  io.writeAtomic(path, Buffer.from(JSON.stringify({ v: 1, ranges })));
-  return ranges;
+/** Writes the list atomically (the newest SKIPPED_KEPT of it). */
+export function writeSkipped(io: Io, path: string, ranges: readonly SeqRange[]): void {
+  io.writeAtomic(path, Buffer.from(JSON.stringify({ v: 1, ranges: ranges.slice(-SKIPPED_KEPT) })));
 }

@@ -22,7 +22,7 @@ import { RangeSet, type Range } from './range-set.js';
 import { applyCorrection, readKernelBootId, readRuns, RUNS_FILE, writeRuns, type Runs } from './runs.js';
 import { scanSegment, SPARSE_EVERY_BYTES } from './scan.js';
 import { readSeqMark, SeqMark, SEQ_MARK_FILE, SEQ_RESERVE } from './seq-mark.js';
-import { readSkipped, recordSkipped, SKIPPED_FILE, type SeqRange } from './skipped.js';
+import { readSkipped, SKIPPED_FILE, SKIPPED_KEPT, writeSkipped, type SeqRange } from './skipped.js';
 import type { OutboxEventType, OutboxStream } from './types.js';
 
 /** Damaged copies kept aside at most (oldest go first), so repeated damage cannot fill the card. */
@@ -176,7 +176,8 @@ export class Writer {
     const nextSeq = Math.max(hwm, known) + 1 + (reliable ? 0 : SEQ_RESERVE);
     let skippedSeqs: { from: number; to: number } | null = null;
     if (nextSeq - 1 > known && !(reliable && clean)) skippedSeqs = { from: known + 1, to: nextSeq - 1 };
-    const skippedRanges = this.rememberSkipped(skippedSeqs);
+    const listed = this.readSkippedList();
+    const skippedRanges = skippedSeqs ? [...listed, skippedSeqs].slice(-SKIPPED_KEPT) : listed;
     this.seqMark = mark.status === 'ok' ? SeqMark.open(this.io, markPath, mark) : SeqMark.create(this.io, markPath, nextSeq - 1);
     this.seqMark.write(nextSeq - 1 + SEQ_RESERVE, false);
     this.lastReceived = nextSeq - 1;
@@ -186,6 +187,8 @@ export class Writer {
     this.recoverRuns();
     this.appendSegment(this.createSegment(nextSeq));
     this.updates = [];
+    // After the tail segment: on a nearly full card the list must not take the room the log needs.
+    if (skippedSeqs) this.writeSkippedList(skippedRanges);
 
     this.updateCursor();
     this.deleteSettled();
@@ -635,6 +638,14 @@ export class Writer {
     try {
       this.io.write(this.tailFd, frame, tail.size);
     } catch (error) {
+      try {
+        // As in writeQueue: a partial frame must not stay after the last valid one, where a shorter later write
+        // could leave its remains in the middle of the segment.
+        ftruncateSync(this.tailFd, tail.size);
+        tail.allocated = tail.size;
+      } catch {
+        // a reopen truncates whatever is left after the last valid frame of the tail
+      }
       this.handleWriteError(error);
       return;
     }
@@ -985,17 +996,18 @@ export class Writer {
     };
   }
 
-  /** The recent skipped ranges with this open's added; a list that cannot be written is still reported. */
-  private rememberSkipped(skipped: SeqRange | null): SeqRange[] {
-    const path = join(this.init.dir, SKIPPED_FILE);
-    const listed = readSkipped(path);
+  private readSkippedList(): SeqRange[] {
+    const listed = readSkipped(join(this.init.dir, SKIPPED_FILE));
     if (listed.problem) this.log('warn', 'outbox: list of skipped seq ranges unreadable; starting a new one', { problem: listed.problem });
-    if (!skipped) return listed.ranges;
+    return listed.ranges;
+  }
+
+  /** Best effort: a list that cannot be written is still reported in this run's births. */
+  private writeSkippedList(ranges: readonly SeqRange[]): void {
     try {
-      return recordSkipped(this.io, path, listed.ranges, skipped);
+      writeSkipped(this.io, join(this.init.dir, SKIPPED_FILE), ranges);
     } catch (error) {
       this.log('warn', 'outbox: could not record the skipped seq range', { error: (error as Error).message, code: (error as NodeJS.ErrnoException).code });
-      return [...listed.ranges, skipped];
     }
   }
 

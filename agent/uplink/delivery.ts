@@ -160,7 +160,8 @@ export class DeliverySession {
     if (this.live.length - this.liveHead > this.options.maxLiveRecords) this.overflowLive();
     // A poll round's readings arrive device by device within a few hundred ms: lingering sends them as one
     // message instead of one per device, which is most of the uplink's CPU on a gateway at 1 Hz.
-    const due = record.stream !== 'telemetry' || this.options.lingerMs <= 0 || this.live.length - this.liveHead >= this.options.limits.maxRecords;
+    const queued = this.live.length - this.liveHead;
+    const due = record.stream !== 'telemetry' || this.options.lingerMs <= 0 || queued >= Math.min(this.options.limits.maxRecords, this.options.maxLiveRecords);
     if (due || this.liveDue) {
       this.liveDue = true;
       this.pumpScheduled ??= setImmediate(() => {

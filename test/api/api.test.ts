@@ -73,7 +73,7 @@ describe('local API over the Unix socket of a running agent', () => {
     expect(status.site).toEqual({ id: 'tank', name: 'Test tank', kind: 'septic-tank' });
     expect(status.agent.version).toBe('9.9.9');
     // The process's own figures (this test runs the agent in the test process, so they are the test's: real, not zero).
-    const memory = status.agent.memory;
+    const memory = status.agent.memory!;
     expect(memory.rssBytes).toBeGreaterThan(memory.heapUsedBytes);
     expect(memory.heapUsedBytes).toBeGreaterThan(0);
     expect(memory.heapUsedBytes).toBeLessThanOrEqual(memory.heapTotalBytes);

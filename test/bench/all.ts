@@ -417,7 +417,7 @@ function machine(): string[][] {
     ['RAM', `${fmt(totalmem() / 2 ** 30, 1)} GiB`],
     ['OS', osName()],
     ['Node.js', process.version],
-    ['Node flags of every benchmark process (those of systemd/vigil.service)', `\`${serviceNodeFlags().join(' ')}\``],
+    ['Node flags of each benchmark process and of the agents bench:budget and bench:opcua start (those of systemd/vigil.service; the child processes of bench:outbox and bench:fleet, and simulators, run with Node\'s defaults)', `\`${serviceNodeFlags().join(' ')}\``],
     ['mosquitto', mosquittoVersion()],
   ];
 }

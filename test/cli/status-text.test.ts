@@ -177,6 +177,10 @@ describe('status text (vigil status and the dashboard): a pure rendering of the 
     expect(text).toContain('uplink: offline, 3 connect(s), 5 failed');
     expect(text).toContain('buffer: 5120 record(s) waiting (2048 KiB), oldest 2h old, dropped 2 (telemetry 2, events 0)');
     expect(text).toContain('agent 1.2.3, pid 42, up 60m, memory 80.0 MiB resident, heap 21.5 of 24.0 MiB');
+    // An agent from before the memory field: the line without it, not a crash.
+    const older = snapshot();
+    delete older.agent.memory;
+    expect(renderStatus(older, { color: false })).toMatch(/^agent 1\.2\.3, pid 42, up 60m$/m);
     expect(text).toMatch(/09:59:48\s+alarm-raised\s+tank7\.ch4: tank7\.ch4 ≥ 20 %LEL for 5 s \(L1\)/);
     expect(text).not.toContain('\x1b[');
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBroker, type TestBroker } from '../support/broker.js';
 import { runCli } from '../support/cli.js';
+import { checkNode } from '../../agent/service/doctor/checks.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
 
 // `vigil doctor` as a technician runs it: the compiled CLI against real files, a real broker (and a port
@@ -150,5 +151,14 @@ describe('vigil doctor', () => {
     const bad = await runCli(['doctor', '--timeout', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--timeout must be seconds/);
+  });
+});
+
+describe('vigil doctor: the Node.js check', () => {
+  it('fails below 20, warns on 20 (and says why below 20.15), passes from 22', () => {
+    expect(checkNode('18.20.4').status).toBe('fail');
+    expect(checkNode('20.11.1')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/native CRC-32/) as unknown });
+    expect(checkNode('20.19.0')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/end of life/) as unknown });
+    expect(checkNode('22.12.0').status).toBe('ok');
   });
 });

@@ -344,7 +344,7 @@ async function main(): Promise<void> {
       .status()
       .then((status) => {
         if (status.agent.pid !== pid) return; // a socket left by the run before
-        const memory = status.agent.memory as typeof status.agent.memory | undefined;
+        const memory = status.agent.memory;
         if (memory) heap.push({ t: (Date.now() - started) / 1000, usedMb: memory.heapUsedBytes / 1048576, totalMb: memory.heapTotalBytes / 1048576, run: thisRun });
         else statusWithoutHeap++;
       })
@@ -566,8 +566,9 @@ async function main(): Promise<void> {
   const checks: Array<[string, boolean, string]> = [
     ['nothing lost outside the skipped ranges', delivery.missing === 0, `${delivery.missing} missing${delivery.missing ? ` (first: ${delivery.missingSample.join(', ')})` : ''}`],
     [
-      'kill -9 lost nothing committed (skipped ranges start above the committedSeq read right before each kill)',
-      committedLost.length === 0,
+      'kill -9 lost nothing committed (skipped ranges start above the committedSeq read right before each kill; most kills judged)',
+      // A check that judged nothing proves nothing: most kills must have had their committedSeq read.
+      committedLost.length === 0 && judgedKills.length * 2 > killed.length,
       `${judgedKills.length} of ${killed.length} kills judged${committedLost.length ? `; lost committed: ${committedLost.map((k) => `run ${k.run} committed through ${k.committedSeq}, next open skipped from ${k.skipped!.from}`).join('; ')}` : ''}`,
     ],
     [`kill -9 losses within the documented window (≤ ${killWindow} seqs per kill)`, worstKill <= killWindow, `worst kill lost ${worstKill}, all kills ${delivery.lostAtKills.reduce((s, n) => s + n, 0)}`],
@@ -577,7 +578,7 @@ async function main(): Promise<void> {
       `${announcements.unannounced.length} unnamed${announcements.unannounced.length ? ` (${announcements.unannounced.map(key).join(', ')})` : ''}, ${announcements.unknown.length} unknown${announcements.unknown.length ? ` (${announcements.unknown.map(key).join(', ')})` : ''}`,
     ],
     ['order per connection (live, historical)', delivery.orderViolations === 0, `${delivery.orderViolations} violations ${delivery.orderSample.join('; ')}`],
-    ['alarm decisions match the replay', decisions.wrong === 0 && decisions.unexpected === 0, `${decisions.matched} matched, ${decisions.wrong} wrong, ${decisions.unexpected} unexpected of ${decisions.judged} judged`],
+    ['alarm decisions match the replay (some judged)', decisions.judged > 0 && decisions.wrong === 0 && decisions.unexpected === 0, `${decisions.matched} matched, ${decisions.wrong} wrong, ${decisions.unexpected} unexpected of ${decisions.judged} judged`],
     ['no alarm decision late', decisions.late === 0, `${decisions.late} late`],
     ['relay follows every judged L1 decision', decisions.relayWrong === 0, `${decisions.relayJudged - decisions.relayWrong} of ${decisions.relayJudged}`],
     ['the agent never exited by itself; clean stop', unexpectedExits.length === 0 && exitCode === 0, unexpectedExits.length ? unexpectedExits.join(' | ').slice(0, 2000) : `final exit ${exitCode}`],

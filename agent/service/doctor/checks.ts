@@ -37,9 +37,13 @@ export const isRoot = (): boolean => process.getuid?.() === 0;
 // ————— Node.js —————
 
 export function checkNode(version = process.versions.node): CheckResult {
-  const major = Number(version.split('.')[0]);
+  const [major = 0, minor = 0] = version.split('.').map(Number);
   const title = 'Node.js';
   if (major < 20) return fail('node', title, `v${version}: too old`, 'install Node.js 22 or 24 (20 is the oldest that runs Vigil)');
+  // Below 20.15 zlib has no crc32: the outbox checks its records in JavaScript, which the service's lite mode
+  // runs interpreted (about 15 MB/s), so opening a full store delays the start of local safety control.
+  if (major === 20 && minor < 15)
+    return warn('node', title, `v${version}: runs, but without native CRC-32 the outbox opens slowly under the service's lite mode`, 'upgrade to Node.js 22 or 24 (at least 20.15), then re-run systemd/install.sh');
   if (major === 20) return warn('node', title, `v${version}: runs, but Node 20 reached end of life in April 2026`, 'upgrade to Node.js 22 or 24, then re-run systemd/install.sh');
   return ok('node', title, `v${version}`);
 }

@@ -9,5 +9,6 @@ import { packageRoot } from '../../../config/index.js';
 export function serviceNodeFlags(): string[] {
   const unit = readFileSync(join(packageRoot(), 'systemd', 'vigil.service'), 'utf8');
   const exec = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(unit);
-  return exec?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+  if (!exec) throw new Error('systemd/vigil.service: no "ExecStart=…node [flags] …" line to read the Node flags from');
+  return exec[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 }
