@@ -97,6 +97,8 @@ export class DeliverySession {
   /** Live records may go: an event came, the linger ran out, or a batch is full. */
   private liveDue = false;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** Waiting for every live record to be sent and acknowledged (a clean stop). */
+  private liveSettledWaiters: Array<() => void> = [];
   private refillTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
 
@@ -114,6 +116,7 @@ export class DeliverySession {
   /** Stops at once; returns the seqs that were in flight (sent, not acknowledged). */
   stop(): number[] {
     this.stopped = true;
+    this.resolveLiveSettled();
     this.unsubscribe?.();
     if (this.pumpScheduled) clearImmediate(this.pumpScheduled);
     clearTimeout(this.lingerTimer);
@@ -142,6 +145,30 @@ export class DeliverySession {
   /** Window slots taken: our messages plus the connection's others. */
   used(): number {
     return this.inflightMessages + (this.options.extraInflight?.() ?? 0);
+  }
+
+  /**
+   * Sends the live records that are lingering now, and resolves once no live record waits or is unacknowledged
+   * (or the session stops): a clean stop delivers what it can instead of leaving the last poll for the next start.
+   */
+  settleLive(): Promise<void> {
+    if (this.stopped || this.liveSettled()) return Promise.resolve();
+    this.liveDue = true;
+    const settled = new Promise<void>((resolve) => this.liveSettledWaiters.push(resolve));
+    this.pump();
+    return settled;
+  }
+
+  private liveSettled(): boolean {
+    if (this.liveHead < this.live.length) return false;
+    for (const flight of this.inflight.values()) if (!flight.batch.historical) return false;
+    return true;
+  }
+
+  private resolveLiveSettled(): void {
+    const waiters = this.liveSettledWaiters;
+    this.liveSettledWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Something else freed a slot of the window. */
@@ -211,6 +238,7 @@ export class DeliverySession {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
     }
+    if (this.liveSettledWaiters.length > 0 && this.liveSettled()) this.resolveLiveSettled();
     this.maybeRead();
   }
 

@@ -97,7 +97,14 @@ export class Uplink {
   async stop(graceMs = 2000): Promise<void> {
     if (this.state === 'stopped') return;
     const connection = this.connection;
+    const session = this.session;
     this.state = 'stopped';
+    if (session) {
+      // The last poll may be lingering: send it, and wait for its PUBACK, within half the grace.
+      let settleTimer: NodeJS.Timeout | undefined;
+      await Promise.race([session.settleLive(), new Promise<void>((resolve) => (settleTimer = setTimeout(resolve, graceMs / 2)))]);
+      clearTimeout(settleTimer);
+    }
     clearTimeout(this.retryTimer);
     clearTimeout(this.stableTimer);
     clearTimeout(this.sideStallTimer);

@@ -75,4 +75,26 @@ describe('live telemetry lingers; events do not', () => {
     s.stop();
     expect(published.map(seqsOf)).toEqual([[1], [2]]);
   });
+
+  it('a clean stop sends what lingers and waits for its PUBACK (settleLive)', async () => {
+    const outbox = new InMemoryOutbox();
+    const published: OutgoingMessage[] = [];
+    // The broker answers a little later, as over a network.
+    const publish = (message: OutgoingMessage, done: (outcome: PublishOutcome) => void): void => {
+      published.push(message);
+      setTimeout(() => done({ kind: 'acked' }), 20);
+    };
+    const s = testSession({ outbox, publish, lingerMs: 3_600_000 });
+    s.start();
+    outbox.append('telemetry', reading(1), stamp);
+    outbox.append('telemetry', reading(2), stamp);
+    await settle();
+    expect(published).toHaveLength(0);
+    await s.settleLive();
+    expect(published.map(seqsOf)).toEqual([[1, 2]]);
+    expect(outbox.stats().records).toBe(0);
+    s.stop();
+    // Nothing lingering and nothing in flight: it resolves at once.
+    await expect(s.settleLive()).resolves.toBeUndefined();
+  });
 });
