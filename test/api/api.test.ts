@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
@@ -12,7 +11,7 @@ import { silentLogger } from '../../agent/log/index.js';
 import { startAgent } from '../../agent/main/index.js';
 import type { SafetyEvent } from '../../agent/safety/index.js';
 import { renderStatus } from '../../agent/cli/status-text.js';
-import { apiSite, profiles, startApiTestSite, startSimulatedTank, testSettings, type ApiTestSite } from '../support/api-agent.js';
+import { apiSite, profiles, rawApiRequest, startApiTestSite, startSimulatedTank, testSettings, type ApiTestSite } from '../support/api-agent.js';
 import { until as waitUntil } from '../support/until.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -28,25 +27,7 @@ async function tank(options: Parameters<typeof startApiTestSite>[0] = {}): Promi
   return site;
 }
 
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
-function raw(target: { socketPath: string } | { port: number }, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ ...('port' in target ? { host: '127.0.0.1', port: target.port } : target), method, path, headers });
-    req.once('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.once('error', reject);
-    req.end(body);
-  });
-}
 
 /** Waits for the status to satisfy `check`, asking the API each time. */
 async function statusUntil(client: ApiClient, check: (s: StatusSnapshot) => boolean, what: string): Promise<StatusSnapshot> {
@@ -200,7 +181,7 @@ describe('local API over the Unix socket of a running agent', () => {
       ['POST', '/v1/commands', 'x'.repeat(100_000), 413, /larger than/],
     ];
     for (const [method, path, body, status, message] of cases) {
-      const answer = await raw(target, method, path, body);
+      const answer = await rawApiRequest(target, method, path, body);
       expect({ method, path, status: answer.status }).toEqual({ method, path, status });
       expect(answer.headers['content-type']).toMatch(/application\/json/);
       const parsed = JSON.parse(answer.body) as { ok: boolean; error: string };
@@ -222,7 +203,7 @@ describe('local API over the Unix socket of a running agent', () => {
 
   it('an operator command through the API is carried out by the command handler and recorded with who asked', async () => {
     const site = await tank();
-    const result = await raw(
+    const result = await rawApiRequest(
       { socketPath: site.socket },
       'POST',
       '/v1/commands',
@@ -297,11 +278,11 @@ describe('local API over the Unix socket of a running agent', () => {
     });
     const site = await tank({ api: { tcpPort: free } });
     expect(site.agent.api?.tcpPort).toBe(free);
-    const answer = await raw({ port: free }, 'GET', '/v1/status');
+    const answer = await rawApiRequest({ port: free }, 'GET', '/v1/status');
     expect(answer.status).toBe(200);
     expect((JSON.parse(answer.body) as StatusSnapshot).site.id).toBe('tank');
     // Read-only: commands are for the socket (test/api/tcp-read-only.test.ts).
-    const command = await raw({ port: free }, 'POST', '/v1/commands', JSON.stringify({ action: 'force', output: 'lamp', state: 'on', for: '20s' }));
+    const command = await rawApiRequest({ port: free }, 'POST', '/v1/commands', JSON.stringify({ action: 'force', output: 'lamp', state: 'on', for: '20s' }));
     expect(command.status).toBe(403);
   });
 });

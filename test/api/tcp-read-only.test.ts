@@ -1,7 +1,6 @@
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusSnapshot } from '../../agent/api/index.js';
-import { startApiTestSite, type ApiTestSite } from '../support/api-agent.js';
+import { rawApiRequest, startApiTestSite, type ApiTestSite } from '../support/api-agent.js';
 import { freePort } from '../support/ports.js';
 
 // The loopback TCP port is open to every local user, and the X-Vigil-By name is whatever the client claims:
@@ -12,21 +11,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-type Target = { port: number } | { socketPath: string };
-
-function ask(target: Target, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ ...('port' in target ? { host: '127.0.0.1', port: target.port } : target), method, path, headers });
-    req.once('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.once('error', reject);
-    req.end(body);
-  });
-}
 
 describe('local API over loopback TCP', () => {
   it('serves GET, refuses commands with 403 pointing to the socket; the socket still takes them', async () => {
@@ -35,14 +19,14 @@ describe('local API over loopback TCP', () => {
     cleanups.push(() => site.close());
     expect(site.agent.api?.tcpPort).toBe(port);
 
-    const status = await ask({ port }, 'GET', '/v1/status');
+    const status = await rawApiRequest({ port }, 'GET', '/v1/status');
     expect(status.status).toBe(200);
     expect((JSON.parse(status.body) as StatusSnapshot).site.id).toBe('tank');
-    expect((await ask({ port }, 'GET', '/v1/events?limit=5')).status).toBe(200);
-    expect((await ask({ port }, 'GET', '/v1/buffer')).status).toBe(200);
+    expect((await rawApiRequest({ port }, 'GET', '/v1/events?limit=5')).status).toBe(200);
+    expect((await rawApiRequest({ port }, 'GET', '/v1/buffer')).status).toBe(200);
 
     const force = JSON.stringify({ action: 'force', output: 'lamp', state: 'on', for: '20s' });
-    const refused = await ask({ port }, 'POST', '/v1/commands', force, { 'content-type': 'application/json', 'x-vigil-by': 'root' });
+    const refused = await rawApiRequest({ port }, 'POST', '/v1/commands', force, { 'content-type': 'application/json', 'x-vigil-by': 'root' });
     expect(refused.status).toBe(403);
     const error = (JSON.parse(refused.body) as { ok: boolean; error: string }).error;
     expect(error).toContain('read-only');
@@ -54,7 +38,7 @@ describe('local API over loopback TCP', () => {
     expect(site.agent.events.recent(50).some((e) => e.type === 'override-set' || (e as { output?: string }).output === 'lamp')).toBe(false);
 
     // The same command on the socket is carried out.
-    const done = await ask({ socketPath: site.socket }, 'POST', '/v1/commands', force, { 'content-type': 'application/json', 'x-vigil-by': 'alice' });
+    const done = await rawApiRequest({ socketPath: site.socket }, 'POST', '/v1/commands', force, { 'content-type': 'application/json', 'x-vigil-by': 'alice' });
     expect(done.status).toBe(200);
     expect(site.agent.outputs.status('lamp')?.override?.by).toBe('local:alice');
   }, 60_000);

@@ -4,17 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBroker, type TestBroker } from '../support/broker.js';
 import { runCli } from '../support/cli.js';
+import type { CheckResult } from '../../agent/service/index.js';
 
 // `vigil doctor` on a site whose data goes to the platforms listed in its site file, not to VIGIL_MQTT_URL:
 // one line per platform, each against its own broker with its own credential files.
 
-interface Check {
-  id: string;
-  title: string;
-  status: 'ok' | 'warn' | 'fail' | 'skip';
-  detail: string;
-  hint?: string;
-}
+type Check = CheckResult;
 
 const USER = { username: 'gw-7', password: 's3cret' };
 let work = '';

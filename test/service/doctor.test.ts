@@ -5,23 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startBroker, type TestBroker } from '../support/broker.js';
 import { runCli } from '../support/cli.js';
 import { checkNode } from '../../agent/service/doctor/checks.js';
+import type { CheckResult, DoctorReport } from '../../agent/service/index.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
 
 // `vigil doctor` as a technician runs it: the compiled CLI against real files, a real broker (and a port
 // where nothing listens), and a serial port that is a socat pseudo-terminal.
 
-interface Check {
-  id: string;
-  title: string;
-  status: 'ok' | 'warn' | 'fail' | 'skip';
-  detail: string;
-  hint?: string;
-}
-interface Report {
-  ok: boolean;
-  counts: Record<Check['status'], number>;
-  checks: Check[];
-}
+type Check = CheckResult;
+type Report = DoctorReport;
 
 let work = '';
 let broker: TestBroker;
