@@ -11,8 +11,10 @@
  * Measured from outside the agent, every --sample seconds: RSS (VmRSS of /proc/<pid>/status) and CPU time
  * (utime + stime of /proc/<pid>/stat, all threads). The least-squares slope of RSS in MiB/h over the second half
  * of the run, and CPU as % of one core after the warm-up. Start to first poll: from spawn() to the simulator seeing the first valid request,
- * so it does not depend on anything the agent says about itself. Heap is not sampled: nothing outside the
- * process can read it.
+ * so it does not depend on anything the agent says about itself. RSS is also split into anonymous and
+ * file-backed pages (RssAnon, RssFile), and the main thread's heap is read from the agent's own local API
+ * (GET /v1/status, agent.memory) every 30 s: together they say whether growth is the heap, native memory or
+ * the binary's pages being touched.
  *
  * Two variants: the broker up, then unreachable (a TEST-NET address that never answers).
  *
@@ -29,6 +31,7 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { startBroker } from '../support/broker.js';
 import { startPtyPair } from '../support/pty-pair.js';
+import { ApiClient } from '../../agent/api/index.js';
 import { serviceNodeFlags } from './support/service-flags.js';
 import type { SiteSimChildOptions } from './site-sim-child.js';
 
@@ -45,7 +48,16 @@ export interface BudgetVariant {
   mainThreadCpuPercent: number;
   requestsPerSec: number;
   readingsReceived: number | null;
-  samples: Array<{ t: number; rssMb: number; cpuSec: number; mainThreadCpuSec: number }>;
+  samples: Array<{ t: number; rssMb: number; rssAnonMb: number; rssFileMb: number; cpuSec: number; mainThreadCpuSec: number }>;
+  /** RSS split over the second half, MiB/h: anonymous (heaps, malloc, stacks) and file-backed (the node binary, libraries). */
+  rssAnonSlopeMbPerHour: number;
+  rssFileSlopeMbPerHour: number;
+  /** The main thread's V8 heap, read from the agent's local API every HEAP_SAMPLE_SEC (agent.memory). */
+  heapSamples: Array<{ t: number; usedMb: number; totalMb: number; externalMb: number }>;
+  heapUsedMaxMb: number;
+  heapTotalMaxMb: number;
+  /** Over the second half, MiB/h. */
+  heapUsedSlopeMbPerHour: number;
   exitCode: number | null;
 }
 
@@ -81,6 +93,8 @@ const { values: args } = parseArgs({
 const MINUTES = Number(args.minutes);
 const UNREACHABLE_MINUTES = args['unreachable-minutes'] !== undefined ? Number(args['unreachable-minutes']) : Math.min(MINUTES, 3);
 const SAMPLE_SEC = Number(args.sample);
+/** The heap is asked of the agent itself, which costs it a little CPU: less often than /proc is read. */
+const HEAP_SAMPLE_SEC = 30;
 /** "No growth" within measurement noise: at most 1 MiB over an hour. */
 const TARGETS = { rssMb: 80, cpuPercent: 2, firstPollMs: 2000, slopeMbPerHour: 1 };
 /** RSS is sampled in MiB (VmRSS is in KiB); the target is 80 MB = 76.3 MiB. */
@@ -105,6 +119,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 const CLI = fileURLToPath(new URL('../../agent/cli/main.js', import.meta.url));
 const SIM_CHILD = fileURLToPath(new URL('./site-sim-child.js', import.meta.url));
 
+const MiB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
@@ -243,11 +258,17 @@ function cpuTicks(statPath: string): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** RSS, CPU of the whole process (all threads), and of its main thread alone (the event loop). */
-function sampleProc(pid: number): { rssMb: number; cpuSec: number; mainThreadCpuSec: number } {
+/** RSS (and its anonymous and file-backed parts), CPU of the whole process (all threads), and of its main thread alone (the event loop). */
+function sampleProc(pid: number): { rssMb: number; rssAnonMb: number; rssFileMb: number; cpuSec: number; mainThreadCpuSec: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? NaN);
-  return { rssMb: rssKb / 1024, cpuSec: cpuTicks(`/proc/${pid}/stat`) / CLK_TCK, mainThreadCpuSec: cpuTicks(`/proc/${pid}/task/${pid}/stat`) / CLK_TCK };
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? NaN);
+  return {
+    rssMb: kb('VmRSS') / 1024,
+    rssAnonMb: kb('RssAnon') / 1024,
+    rssFileMb: kb('RssFile') / 1024,
+    cpuSec: cpuTicks(`/proc/${pid}/stat`) / CLK_TCK,
+    mainThreadCpuSec: cpuTicks(`/proc/${pid}/task/${pid}/stat`) / CLK_TCK,
+  };
 }
 
 /** Least-squares slope of y over x. */
@@ -302,6 +323,9 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
   console.log(`  ${name}: first poll ${startToFirstPollMs.toFixed(0)} ms after spawn`);
 
   const samples: BudgetVariant['samples'] = [];
+  const heapSamples: BudgetVariant['heapSamples'] = [];
+  const api = new ApiClient(join(work, 'data', 'vigil.sock'), 5000);
+  let nextHeapAt = 0;
   const started = wallNow();
   const endAt = started + minutes * 60_000;
   let requestsAtWarmup = 0;
@@ -312,12 +336,21 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
     const s = sampleProc(agent.pid!);
     const t = (wallNow() - started) / 1000;
     samples.push({ t, ...s });
+    if (wallNow() >= nextHeapAt) {
+      nextHeapAt = wallNow() + HEAP_SAMPLE_SEC * 1000;
+      const memory = await api.status().then((status) => status.agent.memory, () => undefined);
+      if (memory) heapSamples.push({ t, usedMb: memory.heapUsedBytes / MiB, totalMb: memory.heapTotalBytes / MiB, externalMb: memory.externalBytes / MiB });
+    }
     if (warmupAt === 0 && t >= warmupSec) {
       warmupAt = t;
       requestsAtWarmup = (await sim.stats()).requests;
     }
     if (wallNow() >= nextLog) {
-      console.log(`  ${name}: ${(t / 60).toFixed(0)} min, RSS ${s.rssMb.toFixed(1)} MiB, CPU ${s.cpuSec.toFixed(1)} s`);
+      const h = heapSamples[heapSamples.length - 1];
+      console.log(
+        `  ${name}: ${(t / 60).toFixed(0)} min, RSS ${s.rssMb.toFixed(1)} MiB (anon ${s.rssAnonMb.toFixed(1)}, file ${s.rssFileMb.toFixed(1)}), ` +
+          `heap ${h ? `${h.usedMb.toFixed(1)}/${h.totalMb.toFixed(1)}` : '?'} MiB, CPU ${s.cpuSec.toFixed(1)} s`,
+      );
       nextLog += 60_000;
     }
     await Promise.race([sleep(Math.min(SAMPLE_SEC * 1000, Math.max(0, endAt - wallNow()))), exitedEarly]);
@@ -336,6 +369,8 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
 
   const steady = samples.filter((s) => s.t >= warmupAt);
   const first = steady[0]!;
+  const secondHalf = steady.filter((s) => s.t >= tEnd / 2);
+  const halfSlope = (pick: (s: BudgetVariant['samples'][number]) => number): number => slope(secondHalf.map((s) => [s.t / 3600, pick(s)] as const));
   return {
     name,
     brokerUrl,
@@ -344,7 +379,13 @@ async function runVariant(name: string, brokerUrl: string, minutes: number, subs
     rssMaxMb: Math.max(...samples.map((s) => s.rssMb)),
     rssLastMb: last.rssMb,
     // Over the second half: the heap takes minutes to settle (measured: RSS rises for ~12 min, then is flat).
-    rssSlopeMbPerHour: slope(steady.filter((s) => s.t >= tEnd / 2).map((s) => [s.t / 3600, s.rssMb] as const)),
+    rssSlopeMbPerHour: halfSlope((s) => s.rssMb),
+    rssAnonSlopeMbPerHour: halfSlope((s) => s.rssAnonMb),
+    rssFileSlopeMbPerHour: halfSlope((s) => s.rssFileMb),
+    heapSamples,
+    heapUsedMaxMb: Math.max(...heapSamples.map((h) => h.usedMb)),
+    heapTotalMaxMb: Math.max(...heapSamples.map((h) => h.totalMb)),
+    heapUsedSlopeMbPerHour: slope(heapSamples.filter((h) => h.t >= tEnd / 2).map((h) => [h.t / 3600, h.usedMb] as const)),
     cpuPercent: ((last.cpuSec - first.cpuSec) / (tEnd - first.t)) * 100,
     mainThreadCpuPercent: ((last.mainThreadCpuSec - first.mainThreadCpuSec) / (tEnd - first.t)) * 100,
     requestsPerSec: (requestsEnd - requestsAtWarmup) / (tEnd - warmupAt),
@@ -385,6 +426,12 @@ async function main(): Promise<void> {
     console.log(
       `${v.name.padEnd(20)} ${`${f(v.startToFirstPollMs, 0)} ms`.padStart(10)} ${`${f(v.rssMaxMb)} MiB`.padStart(8)} ${`${f(v.rssSlopeMbPerHour, 2)} MiB/h`.padStart(11)} ` +
         `${`${f(v.cpuPercent, 2)} %`.padStart(6)} (main thread ${f(v.mainThreadCpuPercent, 2)} %) ${f(v.requestsPerSec).padStart(6)} ${String(v.readingsReceived ?? '—').padStart(18)}`,
+    );
+  }
+  for (const v of variants) {
+    console.log(
+      `${v.name.padEnd(20)} RSS slope split: anon ${f(v.rssAnonSlopeMbPerHour, 2)}, file ${f(v.rssFileSlopeMbPerHour, 2)} MiB/h; ` +
+        `heap used max ${f(v.heapUsedMaxMb)} of ${f(v.heapTotalMaxMb)} MiB, slope ${f(v.heapUsedSlopeMbPerHour, 2)} MiB/h (${v.heapSamples.length} samples)`,
     );
   }
   console.log(`agent started ${AS_DEPLOYED ? 'as the service starts it' : 'with --node-flags'}: node ${NODE_FLAGS.join(' ')} dist/agent/cli/main.js run`);
