@@ -52,8 +52,12 @@ export interface WriterInit {
 }
 
 export type ToWriter =
-  | { t: 'append'; records: EncodableRecord[] }
-  | { t: 'ack'; ranges: Range[] }
+  /**
+   * Records and acks gathered on the main thread. Events are posted at once; telemetry and acks once per flush
+   * interval with `commit` set, and the writer then runs its group commit at once: one message a second instead
+   * of one per device poll, and the loss window stays one interval.
+   */
+  | { t: 'batch'; records: EncodableRecord[]; acks: Range[]; commit: boolean }
   | { t: 'correct'; offsetMs: number; throughSeq: number }
   | { t: 'flush'; id: number }
   | { t: 'close'; id: number };

@@ -6,7 +6,7 @@ import { readSkipped, SKIPPED_FILE } from './skipped.js';
 import type { EncodableRecord } from './format.js';
 import { MemoryWindow, type MemEntry } from './memory.js';
 import type { FromWriter, ToWriter, WriterInit, WriterProgress } from './messages.js';
-import { RangeSet } from './range-set.js';
+import { RangeSet, type Range } from './range-set.js';
 import { DiskReader } from './reader.js';
 import { correctionFor, type Runs } from './runs.js';
 import { readSeqMark, SEQ_MARK_FILE, SEQ_RESERVE } from './seq-mark.js';
@@ -144,7 +144,9 @@ class DurableOutbox implements Outbox {
   private readonly skippedRanges: ReadonlyArray<{ from: number; to: number }>;
   private toPost: EncodableRecord[] = [];
   private toAck: number[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  /** The next batch to the writer: telemetry and acks wait up to one flush interval, as the writer's commit does. */
+  private scheduled: NodeJS.Timeout | undefined;
+  private readonly flushIntervalMs: number;
   private readonly listeners = new Set<(record: OutboxRecord) => void>();
   private readonly calls = new Map<number, () => void>();
   private nextCallId = 1;
@@ -174,6 +176,7 @@ class DurableOutbox implements Outbox {
     this.reader.reset(ready.segments);
     this.cacheChars = options.cacheBytes ?? 4 * MiB;
     this.memoryChars = options.memoryBytes ?? 8 * MiB;
+    this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     if (!worker) {
       this.writerAlive = false;
       this.writerFailure = ready.progress.writeError ?? 'no writer';
@@ -236,26 +239,35 @@ class DurableOutbox implements Outbox {
     this.send({ t: 'correct', offsetMs, throughSeq });
   }
 
+  /**
+   * Telemetry and acks go to the writer once per flush interval, in one message that also runs its group
+   * commit: telemetry is committed at that pace anyway, so holding it here costs no durability (kill -9 or
+   * power cut, the window is one interval either way) and saves a message each way per device poll.
+   */
   private schedule(): void {
-    if (this.scheduled === undefined) this.scheduled = setImmediate(() => this.pump());
+    if (this.scheduled !== undefined) return;
+    const timer = setTimeout(() => this.pump(true), this.writerAlive ? this.flushIntervalMs : 0);
+    timer.unref();
+    this.scheduled = timer;
   }
 
-  /** Hands everything appended and acked so far to the writer. */
-  private pump(): void {
+  /** Hands everything appended and acked so far to the writer; `commit`: and has it run its group commit now. */
+  private pump(commit = false): void {
     if (this.scheduled !== undefined) {
-      clearImmediate(this.scheduled);
+      clearTimeout(this.scheduled);
       this.scheduled = undefined;
     }
-    if (this.toPost.length > 0) {
+    if (this.toPost.length > 0 || this.toAck.length > 0 || commit) {
       const records = this.toPost;
       this.toPost = [];
-      this.send({ t: 'append', records });
-    }
-    if (this.toAck.length > 0) {
-      const set = new RangeSet();
-      set.addAll(this.toAck);
-      this.toAck = [];
-      this.send({ t: 'ack', ranges: set.toArray() });
+      let acks: Range[] = [];
+      if (this.toAck.length > 0) {
+        const set = new RangeSet();
+        set.addAll(this.toAck);
+        this.toAck = [];
+        acks = set.toArray();
+      }
+      this.send({ t: 'batch', records, acks, commit });
     }
     if (!this.writerAlive) this.boundMemoryWithoutWriter();
   }

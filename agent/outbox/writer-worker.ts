@@ -9,8 +9,16 @@ const init = workerData as WriterInit;
 const post = (message: FromWriter): void => port.postMessage(message);
 const writer = new Writer(init, post);
 
-function progress(): void {
-  post({ t: 'progress', updates: writer.takeUpdates(), progress: writer.progress() });
+/** The last figures posted: an unchanged report is not sent again (each message wakes the main thread). */
+let lastReported = '';
+
+function progress(always = false): void {
+  const updates = writer.takeUpdates();
+  const figures = writer.progress();
+  const text = JSON.stringify(figures);
+  if (!always && updates.length === 0 && text === lastReported) return;
+  lastReported = text;
+  post({ t: 'progress', updates, progress: figures });
 }
 
 function guarded(action: () => void): void {
@@ -28,31 +36,39 @@ try {
   process.exit(1);
 }
 
-const timer = setInterval(() => {
+/**
+ * The group commit runs when the main thread's batch asks for it, about once per flush interval while records
+ * flow; this timer, re-armed after every commit, runs it when nothing comes (acks to persist, retries after a
+ * refused write, the age bound).
+ */
+let timer: NodeJS.Timeout | undefined;
+function tick(): void {
+  if (timer) clearTimeout(timer);
   guarded(() => writer.tick());
   progress();
-}, init.flushIntervalMs);
+  timer = setTimeout(tick, init.flushIntervalMs);
+}
+timer = setTimeout(tick, init.flushIntervalMs);
 
 port.on('message', (message: ToWriter) => {
   switch (message.t) {
-    case 'append':
-      guarded(() => writer.append(message.records));
-      break;
-    case 'ack':
-      guarded(() => writer.ack(message.ranges));
+    case 'batch':
+      if (message.records.length > 0) guarded(() => writer.append(message.records));
+      if (message.acks.length > 0) guarded(() => writer.ack(message.acks));
+      if (message.commit) return tick();
       break;
     case 'correct':
       guarded(() => writer.correct(message.offsetMs, message.throughSeq));
       break;
     case 'flush':
       guarded(() => writer.flush());
-      progress();
+      progress(true);
       post({ t: 'done', id: message.id });
       return;
     case 'close':
-      clearInterval(timer);
+      clearTimeout(timer);
       guarded(() => writer.close());
-      progress();
+      progress(true);
       post({ t: 'done', id: message.id });
       port.close();
       return;

@@ -106,6 +106,21 @@ describe('outbox: the caller never waits on the disk', () => {
     expect(outbox.stats().committedSeq).toBe(3);
     await outbox.close();
   });
+
+  it('commits telemetry alone by the next group commit, without flush(), and acks alone too', async () => {
+    const dir = tempDir();
+    const { outbox } = await open(dir, { flushIntervalMs: 100 });
+    const first = outbox.append('telemetry', { t: 1 }, stamp());
+    await eventually(() => outbox.stats().committedSeq >= first.seq, 'telemetry committed by the group commit');
+    const second = outbox.append('telemetry', { t: 2 }, stamp());
+    await eventually(() => outbox.stats().committedSeq >= second.seq, 'later telemetry committed too');
+    outbox.ack([first.seq]);
+    await eventually(() => outbox.stats().ackedThrough >= first.seq, 'the ack reached the writer without flush()');
+    await outbox.close();
+    const again = await open(dir);
+    expect((await readAll(again.outbox)).map((r) => r.seq)).toEqual([second.seq]);
+    await again.outbox.close();
+  });
 });
 
 describe('outbox: disk full', () => {

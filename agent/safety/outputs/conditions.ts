@@ -305,8 +305,16 @@ export function contactState(input: InputValue | undefined): 'on' | 'off' | unde
   return undefined;
 }
 
+/** Selectors are resolved once, when the rules compile; the safety loop asks for their channels every tick. */
+const channelsCache = new WeakMap<readonly ResolvedSelector[], string[]>();
+
 function channelsOf(selectors: readonly ResolvedSelector[]): string[] {
-  return [...new Set(selectors.flatMap((selector) => selector.channelIds))];
+  let channels = channelsCache.get(selectors);
+  if (!channels) {
+    channels = [...new Set(selectors.flatMap((selector) => selector.channelIds))];
+    channelsCache.set(selectors, channels);
+  }
+  return channels;
 }
 
 /** Every channel id a compiled rule (and interlock) looks at through the alarm engine. */
