@@ -14,6 +14,13 @@ import type { Outbox, OutboxEvent, OutboxOptions, OutboxRecord, OutboxStamp, Out
 
 const MiB = 1024 * 1024;
 
+/**
+ * Telemetry held on the main thread goes to the writer at once past this many records: the writer keeps the seq
+ * mark SEQ_RESERVE / 2 ahead of what it has received, and a record may already have gone out live, so what is
+ * held here must stay well inside that (a reused seq after a kill would be dropped by the platform as a duplicate).
+ */
+const MAX_HELD_RECORDS = SEQ_RESERVE / 10;
+
 /** The writer thread's script: next to this module once built; from dist/ when this runs from the sources (tests). */
 function writerScript(): URL {
   const here = fileURLToPath(import.meta.url);
@@ -201,7 +208,7 @@ class DurableOutbox implements Outbox {
     const entry: MemEntry = { seq, stream, json, wallTs: stamp.wallTs, monoTs: stamp.monoTs, clockSynced: stamp.clockSynced };
     this.mem.push(entry);
     this.toPost.push(entry);
-    if (stream === 'event') this.pump();
+    if (stream === 'event' || this.toPost.length >= MAX_HELD_RECORDS) this.pump();
     else this.schedule();
     const record: OutboxRecord = { seq, stream, payload, wallTs: stamp.wallTs, monoTs: stamp.monoTs, clockSynced: stamp.clockSynced };
     for (const listener of this.listeners) {

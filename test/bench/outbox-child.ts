@@ -7,6 +7,8 @@
  *     start <first seq of this run>     sent <last seq handed out>     ack <from> <to> (before acking)
  *     committed <seq> (stats().committedSeq, each time it grows)
  *   Payloads carry their own seq and stream, so the parent can check every record it reads back.
+ * mode "burst": appends `records` telemetry records in one synchronous run (the flush interval an hour), says
+ *   `start` and `sent` as above, then waits to be killed.
  * mode "site": a 50-channel, 1 Hz site for `seconds`; prints one JSON line with write_bytes from /proc/self/io
  *   over the steady part, the commit count and RSS.
  */
@@ -21,6 +23,12 @@ export interface CrashChildOptions {
   flushIntervalMs: number;
   maxBytes?: number;
   segmentBytes?: number;
+}
+
+export interface BurstChildOptions {
+  mode: 'burst';
+  dir: string;
+  records: number;
 }
 
 export interface SiteChildOptions {
@@ -185,9 +193,21 @@ async function site(options: SiteChildOptions): Promise<void> {
   say(JSON.stringify(result));
 }
 
+async function burst(options: BurstChildOptions): Promise<void> {
+  const outbox = await openOutbox({ dir: options.dir, maxBytes: 64 * 1024 * 1024, flushIntervalMs: 3_600_000 });
+  let seq = 0;
+  for (let i = 0; i < options.records; i++) {
+    seq = outbox.append('telemetry', crashPayload(i, 'telemetry'), stamp()).seq;
+    if (i === 0) say(`start ${seq}`);
+  }
+  say(`sent ${seq}`);
+  setInterval(() => {}, 60_000); // until killed
+}
+
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as CrashChildOptions | SiteChildOptions;
+  const options = JSON.parse(process.argv[2] ?? '{}') as CrashChildOptions | BurstChildOptions | SiteChildOptions;
   if (options.mode === 'crash') await crash(options);
+  else if (options.mode === 'burst') await burst(options);
   else if (options.mode === 'site') await site(options);
   else throw new Error('unknown mode');
 }

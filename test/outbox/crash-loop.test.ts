@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { RangeSet } from '../../agent/outbox/range-set.js';
-import { crashPayload, crashStream, type CrashChildOptions } from '../bench/outbox-child.js';
-import { CHILD, open, readAll, removeTempDirs, tempDir } from './helpers.js';
+import { crashPayload, crashStream, type BurstChildOptions, type CrashChildOptions } from '../bench/outbox-child.js';
+import { CHILD, open, readAll, removeTempDirs, stamp, tempDir } from './helpers.js';
 
 afterEach(removeTempDirs);
 
@@ -15,7 +15,7 @@ interface RunLog {
 }
 
 /** Runs the child until `killAfterMs` after its first line (or after spawn when `early`), then kill -9. */
-async function runAndKill(options: CrashChildOptions, killAfterMs: number, early: boolean): Promise<RunLog> {
+async function runAndKill(options: CrashChildOptions | BurstChildOptions, killAfterMs: number, early: boolean): Promise<RunLog> {
   const child = spawn(process.execPath, [CHILD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: RunLog = { start: null, maxSent: 0, maxCommitted: 0, acked: [], errors: [] };
   let buffered = '';
@@ -135,5 +135,20 @@ describe('outbox: the skipped ranges of recent unclean opens are kept for the bi
     expect(again.stats().skippedSeqs).toBeNull();
     expect(again.stats().skippedRanges).toEqual(stats.skippedRanges);
     await again.close();
+  }, 60_000);
+});
+
+describe('outbox: telemetry held on the main thread between group commits', () => {
+  it('a burst far above the seq reservation, then kill -9: the next run hands out no seq the burst used', async () => {
+    const dir = tempDir();
+    const records = 30_000;
+    // The kill comes a second after the burst began: the writer has long had every batch posted to it.
+    const log = await runAndKill({ mode: 'burst', dir, records }, 1000, false);
+    expect(log.errors).toEqual([]);
+    expect(log.maxSent).toBe(log.start! + records - 1);
+    const { outbox } = await open(dir, { flushIntervalMs: 50 });
+    const next = outbox.append('telemetry', { after: 'the kill' }, stamp());
+    expect(next.seq).toBeGreaterThan(log.maxSent);
+    await outbox.close();
   }, 60_000);
 });
