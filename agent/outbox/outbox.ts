@@ -181,7 +181,7 @@ class DurableOutbox implements Outbox {
     this.acked = RangeSet.of(ready.ackedRanges);
     this.reader = new DiskReader(options.dir);
     this.reader.reset(ready.segments);
-    this.cacheChars = options.cacheBytes ?? 4 * MiB;
+    this.cacheChars = options.cacheBytes ?? MiB;
     this.memoryChars = options.memoryBytes ?? 8 * MiB;
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     if (!worker) {

@@ -98,7 +98,11 @@ export interface OutboxOptions {
   segmentBytes?: number;
   /** Records kept in memory at most while the disk cannot take them (full, failing); default 8 MiB. */
   memoryBytes?: number;
-  /** Recently appended records kept in memory for reads without disk; default 4 MiB. */
+  /**
+   * Recently appended records kept in memory for reads without disk; default 1 MiB (of JSON text: about 8,000
+   * readings). While the broker is up they leave at their ack; in an outage the cache fills, and costs about
+   * twice its size in heap (the strings and their entries), so it is kept small: older records come from disk.
+   */
   cacheBytes?: number;
   onEvent?: (e: OutboxEvent) => void;
   logger?: Logger;
