@@ -208,8 +208,14 @@ class DurableOutbox implements Outbox {
     const entry: MemEntry = { seq, stream, json, wallTs: stamp.wallTs, monoTs: stamp.monoTs, clockSynced: stamp.clockSynced };
     this.mem.push(entry);
     this.toPost.push(entry);
-    if (stream === 'event' || this.toPost.length >= MAX_HELD_RECORDS) this.pump();
-    else this.schedule();
+    if (stream === 'event') {
+      this.pump(); // the writer writes and commits an event (and the telemetry before it) at once
+    } else if (this.toPost.length >= MAX_HELD_RECORDS) {
+      this.pump();
+      this.schedule(); // what went is written but not committed: the commit still comes within the interval
+    } else {
+      this.schedule();
+    }
     const record: OutboxRecord = { seq, stream, payload, wallTs: stamp.wallTs, monoTs: stamp.monoTs, clockSynced: stamp.clockSynced };
     for (const listener of this.listeners) {
       try {

@@ -37,18 +37,19 @@ try {
 }
 
 /**
- * The group commit runs when the main thread's batch asks for it, about once per flush interval while records
- * flow; this timer, re-armed after every commit, runs it when nothing comes (acks to persist, retries after a
- * refused write, the age bound).
+ * The group commit runs when the main thread's batch asks for it: within one flush interval of any telemetry
+ * or ack it holds. This timer, re-armed after every commit, is the fallback when no batch comes (retries after
+ * a refused write, the age bound); at twice the interval it does not wake the thread just before each batch.
  */
+const FALLBACK_TICK_MS = 2 * init.flushIntervalMs;
 let timer: NodeJS.Timeout | undefined;
 function tick(): void {
   if (timer) clearTimeout(timer);
   guarded(() => writer.tick());
   progress();
-  timer = setTimeout(tick, init.flushIntervalMs);
+  timer = setTimeout(tick, FALLBACK_TICK_MS);
 }
-timer = setTimeout(tick, init.flushIntervalMs);
+timer = setTimeout(tick, FALLBACK_TICK_MS);
 
 port.on('message', (message: ToWriter) => {
   switch (message.t) {

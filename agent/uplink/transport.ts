@@ -1,5 +1,6 @@
-import { connect as mqttConnect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt';
 import type { BrokerCredentials } from './credentials.js';
+import { createMqttClient } from './mqtt-client.js';
 import type { OutgoingMessage } from './profile.js';
 
 /**
@@ -104,7 +105,7 @@ export function openConnection(options: TransportOptions): Promise<Connection> {
   return new Promise((resolve, reject) => {
     let client: MqttClient;
     try {
-      client = mqttConnect(options.url, clientOptions(options));
+      client = createMqttClient(options.url, clientOptions(options));
     } catch (error) {
       const { message, code } = describe(error);
       reject(new ConnectError(message, code));
