@@ -110,8 +110,18 @@ export class MemoryWindow {
     return dropped;
   }
 
+  /** Entries the array still references, the evicted ones not yet compacted away included. */
+  get retained(): number {
+    return this.entries.length;
+  }
+
+  /**
+   * Evicted entries stay referenced from the front of the array until it is compacted: at most a quarter more
+   * than the live ones (or 1,024), not as many again. In a long outage the cache is full and moves on by a record
+   * at a time, so the slack is memory held for nothing (measured: 20,000 entries held for 10,000 live).
+   */
   private compactSoon(): void {
-    if (this.head > 4096 && this.head * 2 > this.entries.length) {
+    if (this.head >= 1024 && this.head * 4 >= this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
