@@ -9,9 +9,11 @@
  *   --quick  short runs (a few minutes in all): the same figures, with less time behind each one.
  *   --only   a subset: its sections of an existing document are replaced, the others stay as they were.
  *   --budget-minutes N  how long bench:budget runs the broker-up variant (the one-hour judgement of growth: 60).
+ *   --from-json DIR  with --only: no run; render the sections again from the JSON files a run left in DIR
+ *            (<name>.json), e.g. after the page learnt to show a figure the benchmark already recorded.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +27,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     'budget-minutes': { type: 'string' },
+    'from-json': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -235,6 +238,24 @@ function renderBudget(json: unknown): string {
       `no growth (≤ ${fmt(b.targets.slopeMbPerHour)} MiB/h over ≥ 30 min)`,
       v.seconds >= 30 * 60 ? verdict(v.rssSlopeMbPerHour <= b.targets.slopeMbPerHour) : 'run too short to judge',
     ],
+    // Where growth would come from: anonymous pages (heaps, malloc) or file-backed ones (the binary), and the
+    // main thread's heap as the agent itself reports it. Absent from reports made before these were sampled.
+    ...(v.heapSamples === undefined
+      ? []
+      : [
+          [
+            `${v.name}: RSS slope, anonymous / file-backed pages`,
+            `${fmt(v.rssAnonSlopeMbPerHour, 2)} / ${fmt(v.rssFileSlopeMbPerHour, 2)} MiB/h`,
+            'what a slope is made of',
+            '—',
+          ],
+          [
+            `${v.name}: main-thread heap, used (max of ${fmt(v.heapTotalMaxMb, 1)} MiB allocated)`,
+            `max ${fmt(v.heapUsedMaxMb, 1)} MiB, slope ${fmt(v.heapUsedSlopeMbPerHour, 2)} MiB/h (${fmt(v.heapSamples.length)} samples)`,
+            'no growth',
+            '—',
+          ],
+        ]),
     [`${v.name}: CPU, one core`, `${fmt(v.cpuPercent, 2)} % (main thread ${fmt(v.mainThreadCpuPercent, 2)} %)`, `≤ ${fmt(b.targets.cpuPercent)} %`, verdict(v.cpuPercent <= b.targets.cpuPercent)],
     [`${v.name}: start → first poll`, `${fmt(v.startToFirstPollMs)} ms`, `≤ ${fmt(b.targets.firstPollMs)} ms`, verdict(v.startToFirstPollMs <= b.targets.firstPollMs)],
     [`${v.name}: polls seen by the simulator`, `${fmt(v.requestsPerSec, 1)} requests/s`, `${fmt(b.devices)} devices at 1 Hz`, '—'],
@@ -244,7 +265,8 @@ function renderBudget(json: unknown): string {
     '',
     `- Site: ${b.channels} channels on ${b.devices} devices (${b.profile}), 1 Hz, ${b.transport === 'tcp' ? 'RTU over TCP' : 'one RS-485 line (a socat pty pair, serialport in the agent)'} from a simulator in its own`,
     `  process; the agent is \`node ${b.nodeFlags.join(' ')} dist/agent/cli/main.js run\`${b.asDeployed ? ' as systemd/vigil.service starts it' : ' (NOT the service\'s flags)'}, everything on but OPC UA. The broker-up variant ran ${fmt(b.minutes, 2)} min,`,
-    `  a sample every ${fmt(b.sampleEverySec)} s from /proc/<pid>/status (VmRSS) and /proc/<pid>/stat (utime + stime).`,
+    `  a sample every ${fmt(b.sampleEverySec)} s from /proc/<pid>/status (VmRSS, RssAnon, RssFile) and /proc/<pid>/stat (utime + stime);`,
+    '  the heap every 30 s from the agent\'s local API (`GET /v1/status`, `agent.memory`).',
     '- "No growth" is judged on the one-hour run (`npm run bench:budget -- --minutes 60`); a short run\'s slope mostly',
     '  shows warm-up.',
     '- Published: Neuron claims "< 10 MB" and recommends 128 MB of RAM for 100 tags; NeuronEX on a 4-core Xeon: 10k points',
@@ -430,6 +452,8 @@ interface Outcome {
   error?: string;
   seconds: number;
   command: string;
+  /** When the figures come from a saved JSON (--from-json): when that file was written. */
+  savedAt?: Date;
 }
 
 async function runBench(bench: Bench, dir: string): Promise<Outcome> {
@@ -450,6 +474,19 @@ async function runBench(bench: Bench, dir: string): Promise<Outcome> {
     return { bench, json: JSON.parse(readFileSync(jsonFile, 'utf8')) as unknown, seconds, command };
   } catch (error) {
     return { bench, error: `no figures: ${(error as Error).message}`, seconds, command };
+  }
+}
+
+/** A benchmark's figures as a run left them (--from-json): nothing is measured again. */
+function savedOutcome(bench: Bench, dir: string): Outcome {
+  const jsonFile = join(dir, `${bench.name}.json`);
+  const benchArgs = QUICK ? bench.quickArgs : bench.args;
+  const command = `npm run bench:${bench.name}${benchArgs.length > 0 ? ` -- ${benchArgs.join(' ')}` : ''}`;
+  try {
+    const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as unknown;
+    return { bench, json, seconds: NaN, command, savedAt: statSync(jsonFile).mtime };
+  } catch (error) {
+    return { bench, error: `no figures in ${jsonFile}: ${(error as Error).message}`, seconds: NaN, command };
   }
 }
 
@@ -482,8 +519,13 @@ async function main(): Promise<void> {
   const date = new Date();
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const outcomes: Outcome[] = [];
+  const fromJson = args['from-json'];
+  if (fromJson !== undefined && !args.only) {
+    console.error('npm run bench: --from-json re-renders sections of an existing page: name them with --only');
+    process.exit(2);
+  }
   try {
-    for (const bench of benches) outcomes.push(await runBench(bench, dir));
+    for (const bench of benches) outcomes.push(fromJson !== undefined ? savedOutcome(bench, fromJson) : await runBench(bench, dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -515,8 +557,13 @@ async function main(): Promise<void> {
   ];
   const sections = new Map<string, string>();
   for (const o of outcomes) {
-    const lines = [`## bench:${o.bench.name}`, '', `${o.bench.about[0]!.toUpperCase()}${o.bench.about.slice(1)}`, '', `Command: \`${o.command}\` (${fmt(o.seconds)} s).`];
-    if (args.only) lines.push(`Run on its own on ${date.toISOString().replace(/\.\d+Z$/, 'Z')}, load average ${fmt(loadStart[0], 2)} → ${fmt(loadEnd[0], 2)}.`);
+    const lines = [`## bench:${o.bench.name}`, '', `${o.bench.about[0]!.toUpperCase()}${o.bench.about.slice(1)}`, ''];
+    if (o.savedAt !== undefined) {
+      lines.push(`Command: \`${o.command}\`, in the run this page's header describes; the figures were written at ${o.savedAt.toISOString().replace(/\.\d+Z$/, 'Z')} and this section rendered again from them.`);
+    } else {
+      lines.push(`Command: \`${o.command}\` (${fmt(o.seconds)} s).`);
+      if (args.only) lines.push(`Run on its own on ${date.toISOString().replace(/\.\d+Z$/, 'Z')} at commit ${gitCommit()}, load average ${fmt(loadStart[0], 2)} → ${fmt(loadEnd[0], 2)}.`);
+    }
     lines.push('');
     if (o.error !== undefined) lines.push(`**Failed**: ${o.error}. No figures.`);
     else {
