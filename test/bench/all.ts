@@ -13,7 +13,7 @@
  *            (<name>.json), e.g. after the page learnt to show a figure the benchmark already recorded.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -452,8 +452,8 @@ interface Outcome {
   error?: string;
   seconds: number;
   command: string;
-  /** When the figures come from a saved JSON (--from-json): when that file was written. */
-  savedAt?: Date;
+  /** The figures come from a saved JSON (--from-json), not from a run of this invocation. */
+  saved?: true;
 }
 
 async function runBench(bench: Bench, dir: string): Promise<Outcome> {
@@ -484,7 +484,7 @@ function savedOutcome(bench: Bench, dir: string): Outcome {
   const command = `npm run bench:${bench.name}${benchArgs.length > 0 ? ` -- ${benchArgs.join(' ')}` : ''}`;
   try {
     const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as unknown;
-    return { bench, json, seconds: NaN, command, savedAt: statSync(jsonFile).mtime };
+    return { bench, json, seconds: NaN, command, saved: true };
   } catch (error) {
     return { bench, error: `no figures in ${jsonFile}: ${(error as Error).message}`, seconds: NaN, command };
   }
@@ -558,8 +558,8 @@ async function main(): Promise<void> {
   const sections = new Map<string, string>();
   for (const o of outcomes) {
     const lines = [`## bench:${o.bench.name}`, '', `${o.bench.about[0]!.toUpperCase()}${o.bench.about.slice(1)}`, ''];
-    if (o.savedAt !== undefined) {
-      lines.push(`Command: \`${o.command}\`, in the run this page's header describes; the figures were written at ${o.savedAt.toISOString().replace(/\.\d+Z$/, 'Z')} and this section rendered again from them.`);
+    if (o.saved) {
+      lines.push(`Command: \`${o.command}\`, in the run this page's header describes; this section was rendered again from the figures that run wrote (\`--from-json\`).`);
     } else {
       lines.push(`Command: \`${o.command}\` (${fmt(o.seconds)} s).`);
       if (args.only) lines.push(`Run on its own on ${date.toISOString().replace(/\.\d+Z$/, 'Z')} at commit ${gitCommit()}, load average ${fmt(loadStart[0], 2)} → ${fmt(loadEnd[0], 2)}.`);
