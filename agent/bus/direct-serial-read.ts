@@ -11,7 +11,11 @@ interface UnixPortBinding {
   read(buffer: Buffer, offset: number, length: number): Promise<{ bytesRead: number; buffer: Buffer }>;
 }
 
-/** Errors that mean the device is gone, as serialport itself classes them (its stream then closes the port). */
+/**
+ * Errors that mean the device is gone: serialport's own list (EBADF, ENXIO, UNKNOWN) and EIO, what a pty or tty
+ * whose far end vanished returns. Its stream closes the port on any read error that was not a cancel; the flag
+ * only names the cause.
+ */
 const DISCONNECT_CODES = new Set(['EBADF', 'ENXIO', 'EIO', 'UNKNOWN']);
 /** A tty that keeps reading end-of-file has been hung up (an adapter pulled out); serialport would spin on it. */
 const EOF_READS_BEFORE_HANGUP = 3;
