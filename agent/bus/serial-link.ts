@@ -1,7 +1,7 @@
 import { SerialPort } from 'serialport';
 import type { LineSettings } from '../../drivers/modbus/rtu.js';
 import { watchDeviceIdentity, type IdentityWatch } from '../../drivers/serial/index.js';
-import { readInPlace } from './direct-serial-read.js';
+import { ioInPlace } from './serial-in-place.js';
 import { LinkBase } from './link.js';
 
 /** A local serial port (USB RS-485 adapter, UART with auto-direction transceiver, or a pty in tests). */
@@ -27,8 +27,8 @@ export class SerialLink extends LinkBase {
         autoOpen: false,
       });
       this.port = port;
-      // Before 'data' is listened to: the stream's first read waits for 'open', and this listener runs ahead of it.
-      port.once('open', () => readInPlace((port as unknown as { port?: unknown }).port));
+      // Before 'data' is listened to and before the first write: both wait for 'open', and this listener runs first.
+      port.once('open', () => ioInPlace((port as unknown as { port?: unknown }).port));
       port.on('data', (chunk: Buffer) => this.deliver(chunk));
       // A read error on an unplugged adapter or a vanished pty arrives as `close` with a disconnect error;
       // anything else that goes wrong after open arrives as `error`. Either way the port is spent.
