@@ -7,7 +7,11 @@ import { readSync, writeSync } from 'node:fs';
 interface UnixPortBinding {
   fd: number | null;
   readonly isOpen: boolean;
-  poller: { once(event: 'readable' | 'writable', listener: (error: Error | null) => void): unknown };
+  poller: {
+    once(event: 'readable' | 'writable', listener: (error: Error | null) => void): unknown;
+    /** Arms libuv's poll for these events (READABLE | WRITABLE). */
+    poll(events: number): void;
+  };
   read(buffer: Buffer, offset: number, length: number): Promise<{ bytesRead: number; buffer: Buffer }>;
   write(buffer: Buffer): Promise<void>;
   /** What `drain()` waits for: the write in progress, or null. */
@@ -20,6 +24,9 @@ interface UnixPortBinding {
  * the flag only names the cause.
  */
 const DISCONNECT_CODES = new Set(['EBADF', 'ENXIO', 'EIO', 'UNKNOWN']);
+/** libuv's poll events, as the binding's poller takes them. */
+const READABLE = 1;
+const WRITABLE = 2;
 /** Not an error on a non-blocking descriptor: wait for the poller, then try again. */
 const TRY_AGAIN_CODES = new Set(['EAGAIN', 'EWOULDBLOCK', 'EINTR']);
 /** A tty that keeps reading end-of-file has been hung up (an adapter pulled out); serialport would spin on it. */
@@ -35,18 +42,13 @@ function isUnixPortBinding(value: unknown): value is UnixPortBinding {
     typeof binding.write === 'function' &&
     typeof binding.poller === 'object' &&
     binding.poller !== null &&
-    typeof binding.poller.once === 'function'
+    typeof binding.poller.once === 'function' &&
+    typeof binding.poller.poll === 'function'
   );
 }
 
 function canceled(): Error {
   return Object.assign(new Error('Port is not open'), { canceled: true });
-}
-
-function ready(binding: UnixPortBinding, event: 'readable' | 'writable'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    binding.poller.once(event, (error) => (error ? reject(error) : resolve()));
-  });
 }
 
 /** The descriptor, or a cancel when the port was closed meanwhile (serialport's stream ignores a cancel). */
@@ -79,11 +81,27 @@ function shouldRetry(error: unknown): boolean {
 export function ioInPlace(binding: unknown): boolean {
   if (!isUnixPortBinding(binding)) return false;
   let endOfFileReads = 0;
+  let waitingFor = 0;
+
+  const ready = (event: 'readable' | 'writable'): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const flag = event === 'readable' ? READABLE : WRITABLE;
+      waitingFor |= flag;
+      binding.poller.once(event, (error) => {
+        waitingFor &= ~flag;
+        if (error) reject(error);
+        else resolve();
+      });
+      // The poller arms libuv for the one event just asked for, dropping a wait for the other: a write waiting
+      // for room would be forgotten as soon as the stream asks for input again, and on a silent line nothing
+      // would bring it back. Waiting for both, arm both.
+      if (waitingFor === (READABLE | WRITABLE)) binding.poller.poll(waitingFor);
+    });
 
   binding.read = async (buffer: Buffer, offset: number, length: number) => {
     for (;;) {
       openDescriptor(binding);
-      await ready(binding, 'readable');
+      await ready('readable');
       let bytesRead: number;
       try {
         bytesRead = readSync(openDescriptor(binding), buffer, offset, length, null);
@@ -108,7 +126,7 @@ export function ioInPlace(binding: unknown): boolean {
         written += writeSync(openDescriptor(binding), buffer, written, buffer.length - written);
       } catch (error) {
         if (!shouldRetry(error)) throw error;
-        await ready(binding, 'writable');
+        await ready('writable');
       }
     }
   };

@@ -20,6 +20,9 @@ async function openPort(path: string, install = true): Promise<{ port: SerialPor
   let installed = false;
   if (install) port.once('open', () => (installed = ioInPlace((port as unknown as { port?: unknown }).port)));
   await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  // Replaced on the binding itself, not left to serialport's own methods on its prototype.
+  const binding = (port as unknown as { port: object }).port;
+  if (installed && !(Object.hasOwn(binding, 'read') && Object.hasOwn(binding, 'write'))) installed = false;
   return { port, installed };
 }
 
@@ -106,9 +109,35 @@ describe('serial I/O in place (no thread-pool round trip)', () => {
     expect(port.isOpen).toBe(false);
   });
 
+  it('a write waiting for room is not forgotten when the stream asks for input again', async () => {
+    pair = await startPtyPair();
+    const { port: writer, installed } = await openPort(pair.a);
+    const { port: reader } = await openPort(pair.b, false);
+    expect(installed).toBe(true);
+    const large = randomBytes(512 * 1024);
+    let written: Promise<void> | undefined;
+    // Written from the 'data' handler, as the bus writes its next request when an answer completes: the write
+    // fills the tty and waits for room, then the stream asks for input again before the far end reads a byte.
+    writer.on('data', () => {
+      written ??= new Promise<void>((resolve, reject) => writer.write(large, (error) => (error ? reject(error) : resolve())));
+    });
+    await new Promise<void>((resolve, reject) => reader.write(Buffer.from([0x55]), (error) => (error ? reject(error) : resolve())));
+    const deadline = Date.now() + 10_000;
+    while (!written && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(written).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const received: Buffer[] = [];
+    reader.on('data', (chunk: Buffer) => received.push(chunk));
+    const finished = await Promise.race([written!.then(() => true), new Promise((resolve) => setTimeout(resolve, 10_000, false))]);
+    expect(finished).toBe(true);
+    while (Buffer.concat(received).length < large.length && Date.now() < deadline + 10_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(Buffer.concat(received).equals(large)).toBe(true);
+  });
+
   it('leaves a binding of another shape alone', () => {
     expect(ioInPlace(undefined)).toBe(false);
     expect(ioInPlace({ fd: null, read: () => undefined })).toBe(false);
     expect(ioInPlace({ fd: 3, read: () => undefined, poller: { once: () => undefined } })).toBe(false);
+    expect(ioInPlace({ fd: 3, read: () => undefined, write: () => undefined, poller: { once: () => undefined } })).toBe(false);
   });
 });
