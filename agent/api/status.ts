@@ -110,6 +110,8 @@ export interface BusStatus {
   noiseBytes: number;
   queueDepth: number;
   busyRatio: number;
+  /** Worked for a second or more without a pause: polls may overrun. */
+  saturated: boolean;
   devices: DeviceBusStatus[];
 }
 
@@ -333,6 +335,7 @@ export function buildStatus(agent: StatusSource, extras: StatusExtras = {}): Sta
       noiseBytes: c.noiseBytes,
       queueDepth: c.queueDepth,
       busyRatio: c.busyRatio,
+      saturated: c.saturated,
       devices: agent.site.devices
         .filter((d) => d.bus === id)
         .map((device): DeviceBusStatus => {

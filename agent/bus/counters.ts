@@ -39,6 +39,11 @@ export interface BusCounters {
   transactions: number;
   /** Share of the time since start() that a transaction was on the wire (0–1). */
   busyRatio: number;
+  /**
+   * The line has worked for a second or more without a pause: it has no time to spare, polls may overrun, and the
+   * guard between transactions is kept to within half a character.
+   */
+  saturated: boolean;
   /** With echo on: transactions whose echo did not come back (the adapter does not echo: turn echo off). */
   missingEchoes?: number;
   /**

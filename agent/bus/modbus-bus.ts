@@ -20,8 +20,8 @@ import { Breaker, type BreakerSettings } from './breaker.js';
 import { DeviceTally, type BusCounters, type DeviceCounters } from './counters.js';
 import { createLink } from './create-link.js';
 import { JobQueue, type JobPriority } from './job-queue.js';
+import { LineSaturation } from './line-saturation.js';
 import type { Link, Transport } from './link.js';
-import { guardLateToleranceMs } from './guard-tolerance.js';
 import { PreciseAlarm } from './precise-alarm.js';
 import { ResponseCollector } from './response-collector.js';
 
@@ -148,8 +148,7 @@ export class ModbusBus {
   private settleTimer: NodeJS.Timeout | undefined;
   /** When the line last fell silent (end of the last transaction); the guard counts from here. */
   private quietSince = -Infinity;
-  /** Since when the line has had work without a pause longer than the guard (the guard's tolerance depends on it). */
-  private busySince = 0;
+  private readonly saturation: LineSaturation;
   private readonly guardAlarm: PreciseAlarm;
 
   private startedAt = 0;
@@ -172,6 +171,7 @@ export class ModbusBus {
     this.reconnectBackoff = new Backoff(reconnect.minMs, reconnect.maxMs);
     this.reconnectMaxMs = reconnect.maxMs;
     this.guardAlarm = new PreciseAlarm(() => this.pump());
+    this.saturation = new LineSaturation(this.charMs, this.guardMs, performance.now());
   }
 
   get connected(): boolean {
@@ -287,6 +287,7 @@ export class ModbusBus {
       queueDepth: this.queue.size,
       transactions: this.transactions,
       busyRatio: elapsed > 0 ? Math.min(1, busy / elapsed) : 0,
+      saturated: this.saturation.saturated(now, this.current !== null || this.queue.size > 0),
       ...(this.options.echo ? { missingEchoes: this.collector.missingEchoes, echoOnly: this.collector.echoOnly } : {}),
     };
   }
@@ -314,7 +315,7 @@ export class ModbusBus {
         this.linkProven = false;
         this.connectedAt = performance.now();
         this.quietSince = this.connectedAt;
-        this.busySince = this.connectedAt;
+        this.saturation.restart(this.connectedAt);
         this.lastLinkError = '';
         this.log.info({ link: link.name }, 'bus connected');
         this.emit('connected');
@@ -377,9 +378,7 @@ export class ModbusBus {
   ): void {
     const frame = encodeRequest(request);
     const expectedLength = expectedResponseLength(request);
-    // A job chained to the last one's answer (a poll loop at full speed) arrives within the guard: no pause.
-    const now = performance.now();
-    if (!this.current && this.queue.size === 0 && now - this.quietSince > this.guardMs) this.busySince = now;
+    this.saturation.jobQueued(performance.now(), !this.current && this.queue.size === 0, this.quietSince);
     this.queue.push(
       {
         device,
@@ -415,7 +414,7 @@ export class ModbusBus {
       // Peek, wait, then look again: a write arriving during the silence still goes first.
       const readyAt = this.quietSince + this.guardMs + job.device.requestGapMs;
       if (now < readyAt) {
-        this.guardAlarm.at(readyAt, guardLateToleranceMs(this.charMs, now - this.busySince));
+        this.guardAlarm.at(readyAt, this.saturation.guardToleranceMs(now));
         return;
       }
       this.queue.shift();

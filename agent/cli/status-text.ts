@@ -114,7 +114,8 @@ export function renderStatus(status: StatusSnapshot, options: RenderOptions): st
   for (const bus of status.buses) {
     lines.push(
       `bus ${bus.id}: ${bus.connected ? 'connected' : paint(color, 31, 'DOWN')}, ${bus.transactions} transactions, ${bus.reconnects} reconnects, ` +
-        `${bus.noiseBytes} noise bytes, queue ${bus.queueDepth}, busy ${(bus.busyRatio * 100).toFixed(0)} %`,
+        `${bus.noiseBytes} noise bytes, queue ${bus.queueDepth}, busy ${(bus.busyRatio * 100).toFixed(0)} %` +
+        (bus.saturated ? `, ${paint(color, 33, 'SATURATED')}` : ''),
     );
     for (const d of bus.devices) {
       lines.push(

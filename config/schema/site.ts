@@ -45,7 +45,10 @@ export const serialBus = z
       .meta({ description: 'How long to wait for a response, in milliseconds.' }),
     retries: z.number().int().min(0).max(5).default(1).meta({ description: 'Retries of a failed read (never of a write).' }),
     guardMs: z.number().min(0).max(1000).optional().meta({
-      description: 'Silence after each transaction; default t3.5 of the line (1.75 ms above 19200 baud).',
+      description:
+        'Silence after each transaction; default t3.5 of the line (1.75 ms above 19200 baud). Never shorter. While ' +
+        'the line has time to spare it may run up to 2 ms longer (half a character on slower lines); on a saturated ' +
+        'line, typically under half a character longer.',
     }),
     echo: echoOption,
   })

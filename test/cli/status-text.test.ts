@@ -110,6 +110,7 @@ function snapshot(): StatusSnapshot {
         noiseBytes: 7,
         queueDepth: 0,
         busyRatio: 0.25,
+        saturated: false,
         devices: [
           {
             id: 'h2s-probe',
@@ -203,6 +204,9 @@ describe('status text (vigil status and the dashboard): a pure rendering of the 
     expect(text).toMatch(/safety loop STALLED: no readings for 20 s/);
     expect(text).toMatch(/bus rs485-1: DOWN/);
     expect(text).toContain('uplink: none (no outbox');
+    expect(renderStatus(snapshot(), { color: false })).not.toContain('SATURATED');
+    s.buses[0]!.saturated = true;
+    expect(renderStatus(s, { color: false })).toMatch(/bus rs485-1: DOWN, .* busy 25 %, SATURATED/);
     expect(text).not.toContain('buffer:');
   });
 });
