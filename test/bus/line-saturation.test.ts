@@ -36,7 +36,7 @@ describe('line saturation: how late the guard may end', () => {
     expect(saturation.guardToleranceMs(1700)).toBe(RELAXED_TOLERANCE_MS);
   });
 
-  it('the guard itself is no pause: a device gap longer than MIN_PAUSE_MS still counts as work', () => {
+  it('a configured guard longer than MIN_PAUSE_MS is no pause: silence within it still counts as work', () => {
     const saturation = new LineSaturation(CHAR_9600, 24, 0);
     work(saturation, 0, 1500, 40, 20);
     expect(saturation.saturated(1500, true)).toBe(true);

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
 import { ioInPlace } from '../../agent/bus/serial-in-place.js';
 import { startPtyPair, type PtyPair } from '../support/pty-pair.js';
+import { until } from '../support/until.js';
 
 let pair: PtyPair | undefined;
 const ports: SerialPort[] = [];
@@ -26,6 +28,23 @@ async function openPort(path: string, install = true): Promise<{ port: SerialPor
   return { port, installed };
 }
 
+function writeTo(port: SerialPort, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => port.write(chunk, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Everything `port` receives from now on, chunk by chunk. */
+function collect(port: SerialPort): Buffer[] {
+  const received: Buffer[] = [];
+  port.on('data', (chunk: Buffer) => received.push(chunk));
+  return received;
+}
+
+/** Waits (bounded, not timed) until `received` holds `length` bytes, and returns them. */
+async function receivedBytes(received: Buffer[], length: number): Promise<Buffer> {
+  await until(() => received.reduce((sum, chunk) => sum + chunk.length, 0) >= length, 20_000, `${length} bytes received`);
+  return Buffer.concat(received);
+}
+
 describe('serial I/O in place (no thread-pool round trip)', () => {
   it('is installed on a real port, and every byte arrives in order across many chunks', async () => {
     pair = await startPtyPair();
@@ -33,18 +52,15 @@ describe('serial I/O in place (no thread-pool round trip)', () => {
     const { port: writer } = await openPort(pair.b, false);
     expect(installed).toBe(true);
     const sent: Buffer[] = [];
-    const received: Buffer[] = [];
-    reader.on('data', (chunk: Buffer) => received.push(chunk));
+    const received = collect(reader);
     for (let i = 0; i < 200; i++) {
       const chunk = randomBytes(1 + (i % 97));
       sent.push(chunk);
-      await new Promise<void>((resolve, reject) => writer.write(chunk, (error) => (error ? reject(error) : resolve())));
-      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      await writeTo(writer, chunk);
+      if (i % 10 === 0) await sleep(2);
     }
     const total = Buffer.concat(sent);
-    const deadline = Date.now() + 10_000;
-    while (Buffer.concat(received).length < total.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(Buffer.concat(received).equals(total)).toBe(true);
+    expect((await receivedBytes(received, total.length)).equals(total)).toBe(true);
     expect(received.length).toBeGreaterThan(1);
   });
 
@@ -72,22 +88,17 @@ describe('serial I/O in place (no thread-pool round trip)', () => {
       if (event === 'writable') writableWaits++;
       return once(event, listener);
     };
-    const write = (chunk: Buffer) =>
-      new Promise<void>((resolve, reject) => writer.write(chunk, (error) => (error ? reject(error) : resolve())));
 
     const frames = Array.from({ length: 200 }, (_, i) => randomBytes(8 + (i % 249)));
-    for (const frame of frames) await write(frame);
+    for (const frame of frames) await writeTo(writer, frame);
     // Nobody reads the far end yet: socat stops taking bytes, the tty buffer fills and the write must wait.
     const large = randomBytes(512 * 1024);
-    const largeWritten = write(large);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const received: Buffer[] = [];
-    reader.on('data', (chunk: Buffer) => received.push(chunk));
+    const largeWritten = writeTo(writer, large);
+    await sleep(300);
+    const received = collect(reader);
     await largeWritten;
     const total = Buffer.concat([...frames, large]);
-    const deadline = Date.now() + 20_000;
-    while (Buffer.concat(received).length < total.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(Buffer.concat(received).equals(total)).toBe(true);
+    expect((await receivedBytes(received, total.length)).equals(total)).toBe(true);
     expect(writableWaits).toBeGreaterThan(0);
     await new Promise<void>((resolve, reject) => writer.drain((error) => (error ? reject(error) : resolve())));
   });
@@ -119,19 +130,16 @@ describe('serial I/O in place (no thread-pool round trip)', () => {
     // Written from the 'data' handler, as the bus writes its next request when an answer completes: the write
     // fills the tty and waits for room, then the stream asks for input again before the far end reads a byte.
     writer.on('data', () => {
-      written ??= new Promise<void>((resolve, reject) => writer.write(large, (error) => (error ? reject(error) : resolve())));
+      written ??= writeTo(writer, large);
     });
-    await new Promise<void>((resolve, reject) => reader.write(Buffer.from([0x55]), (error) => (error ? reject(error) : resolve())));
-    const deadline = Date.now() + 10_000;
-    while (!written && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await writeTo(reader, Buffer.from([0x55]));
+    await until(() => written !== undefined, 10_000, 'the write from the data handler');
     expect(written).toBeDefined();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const received: Buffer[] = [];
-    reader.on('data', (chunk: Buffer) => received.push(chunk));
-    const finished = await Promise.race([written!.then(() => true), new Promise((resolve) => setTimeout(resolve, 10_000, false))]);
+    await sleep(200);
+    const received = collect(reader);
+    const finished = await Promise.race([written!.then(() => true), sleep(10_000, false)]);
     expect(finished).toBe(true);
-    while (Buffer.concat(received).length < large.length && Date.now() < deadline + 10_000) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(Buffer.concat(received).equals(large)).toBe(true);
+    expect((await receivedBytes(received, large.length)).equals(large)).toBe(true);
   });
 
   it('leaves a binding of another shape alone', () => {
